@@ -1,0 +1,117 @@
+//! Error types of the library. The CLI maps them to exit codes: scenario and usage errors to 2,
+//! everything at run time to 1.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where a value came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Location {
+    /// A place in a scenario file (1-based line and column; 0 when unknown).
+    File { file: String, line: usize, col: usize },
+    /// A `--set path=value` override from the command line.
+    Override(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File { file, line, col } if *line > 0 => write!(f, "{file}:{line}:{col}"),
+            Location::File { file, .. } => write!(f, "{file}"),
+            Location::Override(text) => write!(f, "--set {text}"),
+        }
+    }
+}
+
+/// One problem in a scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// Full key path, e.g. `arms[1].technique_potency` (empty for the whole file).
+    pub path: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+    /// Where the offending value is.
+    pub loc: Location,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}: {}", self.loc, self.message)
+        } else {
+            write!(f, "{}: `{}`: {}", self.loc, self.path, self.message)
+        }
+    }
+}
+
+/// A scenario that cannot be used, with every problem found in it.
+#[derive(Debug, thiserror::Error)]
+pub struct ScenarioError {
+    /// The scenario's name as the user gave it (a path or "embedded default").
+    pub source_name: String,
+    /// All problems, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.diagnostics.len();
+        writeln!(
+            f,
+            "scenario {} has {n} error{}:",
+            self.source_name,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for d in &self.diagnostics {
+            writeln!(f, "  {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Errors of a run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The scenario (file or overrides) is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// A scenario file could not be read.
+    #[error("cannot read scenario file {path}: {source}")]
+    ReadScenario {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A command-line value is invalid (usage error).
+    #[error("{0}")]
+    Usage(String),
+    /// The output directory exists and is not empty.
+    #[error(
+        "output directory {0} is not empty; choose another with --out, or pass --force to overwrite its files"
+    )]
+    OutputNotEmpty(PathBuf),
+    /// Writing an output failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Writing a CSV row failed.
+    #[error("cannot write {path}: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+    /// Thread pool setup failed.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads { threads: usize, message: String },
+}
+
+impl Error {
+    /// Whether the error is the user's input (exit code 2) rather than a failure at run time.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::Scenario(_) | Error::Usage(_) | Error::ReadScenario { .. } | Error::OutputNotEmpty(_)
+        )
+    }
+}
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

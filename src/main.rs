@@ -1,0 +1,135 @@
+//! The `bordin` command line: parses arguments and delegates to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// bordin: agent-based simulation of psychotherapy processes (alliance, ruptures, repair,
+/// symptoms, dropout).
+#[derive(Parser, Debug)]
+#[command(name = "bordin", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario (the embedded default when none is given) and write an output directory.
+    Run {
+        /// Scenario file (TOML). Without it, the embedded default scenario runs.
+        scenario: Option<PathBuf>,
+        /// Output directory (created if missing; a non-empty one needs --force).
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Overwrite files in a non-empty output directory.
+        #[arg(long)]
+        force: bool,
+        /// Seed (overrides run.seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Replicates (overrides run.replicates).
+        #[arg(long)]
+        replicates: Option<u64>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override a scenario key: --set design.planned_sessions=16 (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Also simulate every patient under every arm with common random numbers, and write
+        /// potential outcomes.
+        #[arg(long)]
+        counterfactual: bool,
+        /// Write sessions.csv (all) or skip it (none) for very large runs.
+        #[arg(long, value_enum, default_value_t = SessionsOutput::All)]
+        sessions_output: SessionsOutput,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a scenario file and report every problem in it.
+    Validate {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Override a scenario key (as for run).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print the embedded default scenario (every key, with its documentation).
+    DefaultScenario,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SessionsOutput {
+    All,
+    None,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprint!("error: {e}");
+            if !e.to_string().ends_with('\n') {
+                eprintln!();
+            }
+            if e.is_usage() { ExitCode::from(2) } else { ExitCode::from(1) }
+        }
+    }
+}
+
+fn execute(cli: Cli) -> bordin::Result<ExitCode> {
+    match cli.command {
+        Command::Run { scenario, out, force, seed, replicates, threads, mut set, counterfactual, sessions_output, quiet } => {
+            if let Some(s) = seed {
+                set.push(format!("run.seed={s}"));
+            }
+            if let Some(r) = replicates {
+                set.push(format!("run.replicates={r}"));
+            }
+            let sc = bordin::load_scenario(scenario.as_deref(), &set)?;
+            let req = bordin::RunRequest {
+                scenario: sc,
+                scenario_source: scenario.as_ref().map_or("embedded default".into(), |p| p.display().to_string()),
+                out,
+                force,
+                threads,
+                counterfactual,
+                sessions_output: sessions_output == SessionsOutput::All,
+                command_line: std::env::args().collect(),
+            };
+            let report = bordin::run(&req)?;
+            if !quiet {
+                print!("{}", report.table);
+                println!(
+                    "wrote {} files to {} in {:.2} s on {} thread(s)",
+                    report.files.len(),
+                    report.out.display(),
+                    report.wall_seconds,
+                    report.threads
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { scenario, set } => {
+            let sc = bordin::load_scenario(Some(&scenario), &set)?;
+            println!(
+                "{}: valid ({} arm(s), {} therapist pool(s), {} population(s), {} patients x {} replicate(s))",
+                scenario.display(),
+                sc.arms.len(),
+                sc.therapist_pools.len(),
+                sc.populations.len(),
+                sc.run.patients,
+                sc.run.replicates
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DefaultScenario => {
+            print!("{}", bordin::scenario::DEFAULT_SCENARIO);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Policies a scenario can switch on per arm: routine outcome monitoring with not-on-track
+//! alerts and clinical support tools, session-by-session alliance feedback, rupture-resolution
+//! training, and stopping or re-matching when the alliance stays poor.
+
+use serde::Serialize;
+
+use crate::scenario::reader::Table;
+
+/// What to do when the alliance stays poor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoorAllianceAction {
+    /// End therapy (Goldsmith et al. 2015: therapy that is not working should stop).
+    Stop,
+    /// Move the patient to another therapist of the same pool, once.
+    Rematch,
+}
+
+/// Policies of one arm.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Policies {
+    pub rom: Rom,
+    pub alliance_feedback: AllianceFeedback,
+    pub rupture_training: RuptureTraining,
+    pub poor_alliance: PoorAllianceRule,
+}
+
+/// Routine outcome monitoring (Lambert et al. 2018, de Jong et al. 2021: F1-F5).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rom {
+    pub enabled: bool,
+    /// Clinical support tools for not-on-track cases (alliance, motivation, support).
+    pub clinical_support_tools: bool,
+    /// Not on track: from this session on, improvement below `not_on_track_share` of the
+    /// reliable-change threshold.
+    pub from_session: u32,
+    pub not_on_track_share: f64,
+    /// Logit added to the therapist's chance of noticing a rupture while a case is not on track.
+    pub attunement_boost: f64,
+    /// Logit added to repair success with clinical support tools.
+    pub repair_boost: f64,
+    /// Logit subtracted from dropout hazard with clinical support tools.
+    pub dropout_reduction: f64,
+    /// Extra alliance growth per session (share of the gap to the ceiling) with support tools.
+    pub alliance_boost: f64,
+}
+
+/// Patient feedback on the alliance at the end of every session (PCOMS-like; F4).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AllianceFeedback {
+    pub enabled: bool,
+    /// Chance that a rupture the patient reports but the therapist missed comes to the
+    /// therapist's attention through the feedback form.
+    pub notice_probability: f64,
+}
+
+/// Rupture-resolution training or supervision (Eubanks et al. 2018, R2).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuptureTraining {
+    pub enabled: bool,
+    /// Added to every therapist's repair skill (capped at 1).
+    pub repair_skill_gain: f64,
+    /// Added to every therapist's attunement (capped at 1).
+    pub attunement_gain: f64,
+}
+
+/// Stop or re-match when the alliance stays poor after k sessions (Goldsmith et al. 2015).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PoorAllianceRule {
+    pub enabled: bool,
+    /// The session after which the rule is checked.
+    pub after_sessions: u32,
+    /// Poor alliance: the patient's WAI-SR mean item score (1-5) at that session below this.
+    pub threshold: f64,
+    pub action: PoorAllianceAction,
+}
+
+impl Policies {
+    /// Reads an arm's `policies` table.
+    pub fn read(t: &Table<'_>) -> Policies {
+        let rom_t = t.table("routine_outcome_monitoring");
+        let rom = Rom {
+            enabled: rom_t.bool("enabled", false,
+                "Routine outcome monitoring: the therapist sees the symptom score every session and is alerted when a case is not on track (F1-F3)."),
+            clinical_support_tools: rom_t.bool("clinical_support_tools", false,
+                "Clinical support tools for not-on-track cases (alliance, motivation, social support: Whipple et al. 2003, F5): better repair and alliance work, less dropout."),
+            from_session: rom_t.int("from_session", 3, 2, 200,
+                "First session at which a case can be flagged not on track.") as u32,
+            not_on_track_share: rom_t.f64("not_on_track_share", 0.5, 0.0, 2.0,
+                "Not on track: improvement since intake below this share of the reliable-change threshold."),
+            attunement_boost: rom_t.f64("attunement_boost", 1.0, 0.0, 10.0,
+                "Logit added to the therapist's chance of noticing a rupture while a case is not on track (therapists without feedback miss most deterioration)."),
+            repair_boost: rom_t.f64("repair_boost", 0.8, 0.0, 10.0,
+                "Logit added to repair success for not-on-track cases with clinical support tools."),
+            dropout_reduction: rom_t.f64("dropout_reduction", 0.5, 0.0, 10.0,
+                "Logit subtracted from the dropout hazard of not-on-track cases with clinical support tools (F1: dropout OR 1.19 favouring feedback)."),
+            alliance_boost: rom_t.f64("alliance_boost", 0.15, 0.0, 1.0,
+                "Extra alliance growth per session, as a share of the gap to the ceiling, for not-on-track cases with clinical support tools."),
+        };
+        rom_t.finish();
+        let af_t = t.table("alliance_feedback");
+        let alliance_feedback = AllianceFeedback {
+            enabled: af_t.bool("enabled", false,
+                "Patients rate the alliance at the end of each session and the therapist reads it (PCOMS Session Rating Scale, F4)."),
+            notice_probability: af_t.f64("notice_probability", 0.7, 0.0, 1.0,
+                "Chance that a rupture the patient reports but the therapist missed reaches the therapist through the feedback form, who then tries to repair it."),
+        };
+        af_t.finish();
+        let rt_t = t.table("rupture_resolution_training");
+        let rupture_training = RuptureTraining {
+            enabled: rt_t.bool("enabled", false,
+                "Rupture-resolution training or supervision for the arm's therapists (R2: a small effect, d about .2)."),
+            repair_skill_gain: rt_t.f64("repair_skill_gain", 0.2, 0.0, 1.0,
+                "Added to each therapist's repair skill (capped at 1)."),
+            attunement_gain: rt_t.f64("attunement_gain", 0.1, 0.0, 1.0,
+                "Added to each therapist's attunement (capped at 1)."),
+        };
+        rt_t.finish();
+        let pa_t = t.table("poor_alliance_rule");
+        let poor_alliance = PoorAllianceRule {
+            enabled: pa_t.bool("enabled", false,
+                "Stop or re-match when the alliance stays poor after `after_sessions` sessions (Goldsmith et al. 2015's recommendation)."),
+            after_sessions: pa_t.int("after_sessions", 3, 1, 200,
+                "The session after which the rule is checked (the alliance is typically measured at session 3-4: A5).") as u32,
+            threshold: pa_t.f64("threshold", 3.0, 1.0, 5.0,
+                "Poor alliance: the patient's WAI-SR mean item score (1-5) at that session is below this."),
+            action: match pa_t.choice("action", "stop", &["stop", "rematch"],
+                "`stop` ends therapy; `rematch` moves the patient, once, to another therapist of the same pool.") {
+                "rematch" => PoorAllianceAction::Rematch,
+                _ => PoorAllianceAction::Stop,
+            },
+        };
+        pa_t.finish();
+        Policies { rom, alliance_feedback, rupture_training, poor_alliance }
+    }
+}

@@ -1,0 +1,365 @@
+//! Reproducible random streams.
+//!
+//! Every random number in bordin comes from a ChaCha8 generator (a named, portable algorithm
+//! whose output is fixed across `rand` releases; never `StdRng`/`SmallRng`). The 256-bit key is
+//! derived from the scenario's seed; the 64-bit ChaCha stream (nonce) is derived from what the
+//! numbers are for: `(replicate, entity kind, entity id, purpose)`. Inside a stream, numbers are
+//! addressed by position, not drawn in sequence: the draws of week `w` of a patient start at a
+//! fixed word offset, and each draw has a fixed slot within that week (see [`WeekDraws`]).
+//!
+//! Two consequences follow, and the engine relies on both:
+//! - results do not depend on thread count, chunking or scheduling, since no stream is shared;
+//! - *common random numbers*: re-simulating a patient under another arm or policy reuses the
+//!   same uniform for the same purpose in the same week, so two runs differ only where the
+//!   change itself acts (see `engine` and `--counterfactual`). Normal deviates come from the
+//!   inverse normal CDF of one uniform, a monotone coupling, which keeps paired runs close.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::SeedableRng;
+
+/// The kind of entity a stream belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Entity {
+    /// A patient, by index within the replicate.
+    Patient = 1,
+    /// A therapist, by `pool << 32 | index`.
+    Therapist = 2,
+    /// A replicate-wide process (allocation to arms, assignment to therapists).
+    Replicate = 3,
+}
+
+/// What a stream is used for. Adding a purpose never shifts the numbers of another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Purpose {
+    /// Trait draws at intake (one sub-block per trait).
+    Traits = 1,
+    /// Week-by-week process draws (one block per week, see [`WeekDraws`]).
+    Weeks = 2,
+    /// Allocation of patients to arms.
+    Allocation = 3,
+    /// Assignment of patients to therapists (keyed further by arm).
+    Assignment = 4,
+    /// Choice of population for a patient.
+    Population = 5,
+}
+
+/// SplitMix64 finaliser: a bijective 64-bit mixer.
+#[inline]
+pub fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Combines words into one stream identifier (order matters).
+pub fn stream_id(parts: &[u64]) -> u64 {
+    parts
+        .iter()
+        .fold(0x6A09_E667_F3BC_C908, |h, &p| mix64(h ^ mix64(p)))
+}
+
+/// Derives the generator key from a user seed.
+fn key_from_seed(seed: u64) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    let mut s = seed;
+    for chunk in key.chunks_exact_mut(8) {
+        s = mix64(s);
+        chunk.copy_from_slice(&s.to_le_bytes());
+    }
+    key
+}
+
+/// A factory for streams under one seed.
+#[derive(Clone, Debug)]
+pub struct Streams {
+    key: [u8; 32],
+}
+
+impl Streams {
+    /// Streams for a scenario seed.
+    pub fn new(seed: u64) -> Self {
+        Streams {
+            key: key_from_seed(seed),
+        }
+    }
+
+    /// The generator for `(replicate, entity, id, purpose, extra)`, positioned at word 0.
+    pub fn stream(
+        &self,
+        replicate: u64,
+        entity: Entity,
+        id: u64,
+        purpose: Purpose,
+        extra: u64,
+    ) -> Stream {
+        // A freshly seeded generator, then its stream: the order rand_chacha documents.
+        let mut rng = ChaCha8Rng::from_seed(self.key);
+        rng.set_stream(stream_id(&[
+            replicate,
+            entity as u64,
+            id,
+            purpose as u64,
+            extra,
+        ]));
+        Stream { rng }
+    }
+}
+
+/// One positioned random stream.
+#[derive(Clone, Debug)]
+pub struct Stream {
+    rng: ChaCha8Rng,
+}
+
+/// 32-bit words reserved per block (one ChaCha8 refill of four 16-word blocks).
+pub const BLOCK_WORDS: u128 = 64;
+
+impl Stream {
+    /// Moves to the start of block `block` (blocks are [`BLOCK_WORDS`] words long).
+    #[inline]
+    pub fn seek_block(&mut self, block: u64) {
+        self.rng.set_word_pos(u128::from(block) * BLOCK_WORDS);
+    }
+
+    /// Moves to the start of a large sub-stream region (`region` × 2^32 words), used to keep the
+    /// draws of each trait apart even when a distribution needs a variable number of them.
+    pub fn seek_region(&mut self, region: u64) {
+        self.rng.set_word_pos(u128::from(region) << 32);
+    }
+
+    /// A uniform in the open interval (0, 1) with 53-bit resolution.
+    #[inline]
+    pub fn uniform(&mut self) -> f64 {
+        let x = self.rng.next_u64() >> 11;
+        (x as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// A standard normal deviate by inversion (one uniform per deviate).
+    #[inline]
+    pub fn normal(&mut self) -> f64 {
+        inverse_normal_cdf(self.uniform())
+    }
+
+    /// The underlying generator, for `rand_distr` samplers that need one.
+    pub fn rng(&mut self) -> &mut ChaCha8Rng {
+        &mut self.rng
+    }
+
+    /// Fills a week's worth of uniforms from the current position.
+    #[inline]
+    pub fn fill_week(&mut self, week: u32, out: &mut WeekDraws) {
+        self.seek_block(u64::from(week));
+        // One 32-bit word per slot: 64 slots from one 64-word ChaCha refill.
+        for u in out.u.iter_mut() {
+            let w = self.rng.next_u32();
+            *u = (f64::from(w) + 0.5) * (1.0 / 4_294_967_296.0);
+        }
+    }
+}
+
+/// Number of uniform slots per week.
+pub const WEEK_SLOTS: usize = 64;
+
+/// The uniforms of one patient-week, each slot with a fixed meaning (see [`Slot`]), so that a
+/// change in one mechanism never shifts the numbers another mechanism sees.
+#[derive(Clone, Debug)]
+pub struct WeekDraws {
+    u: [f64; WEEK_SLOTS],
+}
+
+impl Default for WeekDraws {
+    fn default() -> Self {
+        WeekDraws {
+            u: [0.5; WEEK_SLOTS],
+        }
+    }
+}
+
+impl WeekDraws {
+    /// The uniform in a slot.
+    #[inline]
+    pub fn u(&self, slot: Slot) -> f64 {
+        self.u[slot as usize]
+    }
+    /// A standard normal from a slot.
+    #[inline]
+    pub fn z(&self, slot: Slot) -> f64 {
+        inverse_normal_cdf(self.u[slot as usize])
+    }
+    /// A standard normal from an indexed slot (`base + offset`).
+    #[inline]
+    pub fn z_at(&self, base: Slot, offset: usize) -> f64 {
+        inverse_normal_cdf(self.u[base as usize + offset])
+    }
+    /// Builds draws from explicit uniforms (tests and traces).
+    pub fn from_uniforms(u: [f64; WEEK_SLOTS]) -> Self {
+        WeekDraws { u }
+    }
+}
+
+/// Fixed slot of each weekly draw.
+#[derive(Clone, Copy, Debug)]
+#[repr(usize)]
+pub enum Slot {
+    TherapistWarmth = 0,
+    TherapistDominance,
+    PatientWarmth,
+    PatientDominance,
+    BondNoise,
+    GoalsNoise,
+    TasksNoise,
+    RuptureOccurs,
+    RuptureType,
+    RuptureSeverity,
+    TherapistNotices,
+    PatientReports,
+    ObserverReports,
+    Repair,
+    SymptomNoise,
+    ShockOccurs,
+    ShockSize,
+    SuddenGain,
+    SuddenGainSize,
+    ScoreError,
+    WaiPatientSession,
+    WaiTherapistSession,
+    WaiObserver,
+    Dropout,
+    GoodEnough,
+    Rematch,
+    FeedbackNotice,
+    /// First of 12 patient-rated WAI-SR item errors.
+    WaiPatientItems,
+    /// First of 12 therapist-rated WAI-SR item errors.
+    WaiTherapistItems = Slot::WaiPatientItems as usize + 12,
+    /// One past the last used slot.
+    End = Slot::WaiTherapistItems as usize + 12,
+}
+
+const _: () = assert!((Slot::End as usize) <= WEEK_SLOTS);
+
+/// Inverse of the standard normal CDF (Acklam's rational approximation, relative error below
+/// 1.2e-9 over (0, 1)). Monotone, so it couples paired runs.
+pub fn inverse_normal_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    const P_LOW: f64 = 0.02425;
+    let p = p.clamp(1e-300, 1.0 - 1e-16);
+    if p < P_LOW {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - P_LOW {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        let q = (-2.0 * (1.0 - p).ln()).sqrt();
+        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    }
+}
+
+/// Standard normal CDF, via the complementary error function (W. J. Cody's rational
+/// approximations as in Numerical Recipes' `erfcc`, relative error below 1.2e-7).
+pub fn normal_cdf(x: f64) -> f64 {
+    0.5 * erfc(-x / std::f64::consts::SQRT_2)
+}
+
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
+/// The logistic function.
+#[inline]
+pub fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inverse_normal_matches_known_quantiles() {
+        assert!((inverse_normal_cdf(0.975) - 1.959_963_985).abs() < 1e-8);
+        assert!((inverse_normal_cdf(0.5)).abs() < 1e-12);
+        assert!((inverse_normal_cdf(0.001) + 3.090_232_306).abs() < 1e-8);
+        assert!((normal_cdf(1.959_963_985) - 0.975).abs() < 1e-7);
+    }
+
+    #[test]
+    fn streams_are_positional_and_distinct() {
+        let s = Streams::new(7);
+        let mut a = s.stream(0, Entity::Patient, 3, Purpose::Weeks, 0);
+        let mut b = s.stream(0, Entity::Patient, 4, Purpose::Weeks, 0);
+        let mut wa = WeekDraws::default();
+        let mut wb = WeekDraws::default();
+        a.fill_week(5, &mut wa);
+        b.fill_week(5, &mut wb);
+        assert_ne!(wa.u, wb.u);
+        // Reading week 2 first does not change what week 5 holds.
+        let mut wa2 = WeekDraws::default();
+        a.fill_week(2, &mut wa2);
+        a.fill_week(5, &mut wa2);
+        assert_eq!(wa.u, wa2.u);
+    }
+
+    /// Value stability: a fixed seed gives fixed numbers. Update only on purpose, and say why
+    /// in the commit and in CHANGELOG.md (reproducibility-breaking change).
+    #[test]
+    fn value_stability() {
+        let s = Streams::new(20261121);
+        let mut st = s.stream(1, Entity::Patient, 2, Purpose::Weeks, 0);
+        let mut w = WeekDraws::default();
+        st.fill_week(3, &mut w);
+        let got = format!("{:.12} {:.12}", w.u[0], w.u[63]);
+        assert_eq!(got, GOLDEN_WEEK);
+    }
+    const GOLDEN_WEEK: &str = "";
+}
