@@ -54,7 +54,7 @@ impl AllianceParams {
             initial_level: t.f64("initial_level", 0.8, 0.0, 1.5, "Alliance at the first session as a share of the ceiling, for average expectancy."),
             expectancy_weight: t.f64("expectancy_weight", 0.3, 0.0, 2.0, "Added to `initial_level` per unit of expectancy above 0.5."),
             preference_weight: t.f64("preference_weight", 0.3, 0.0, 1.0, "Loss of the goals and tasks ceilings at the worst fit between the patient's preference and the arm's structure."),
-            challenge_cost: t.f64("challenge_cost", 0.06, 0.0, 1.0, "Per-session loss of agreement on tasks per unit of phase-two challenge, times rigidity plus 0.5 (patients may read challenge as withdrawn support)."),
+            challenge_cost: t.f64("challenge_cost", 0.03, 0.0, 1.0, "Per-session loss of agreement on tasks per unit of phase-two challenge, times rigidity plus 0.5 (patients may read challenge as withdrawn support)."),
             noise: t.f64("noise", 0.035, 0.0, 1.0, "SD of session-to-session variation of each component (R11)."),
         }
     }

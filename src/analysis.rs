@@ -258,3 +258,12 @@ mod tests {
         assert!((all.r(0, 1) - sxy / (sxx * syy).sqrt()).abs() < 1e-12);
     }
 }
+
+/// Summaries per arm of a set of outcomes (in the order given).
+pub fn summarize(scenario: &crate::scenario::Scenario, outcomes: &[PatientOutcome]) -> Vec<SummaryStats> {
+    let mut acc = vec![ArmSummary::default(); scenario.arms.len()];
+    for o in outcomes {
+        acc[o.arm].push(&scenario.instrument, o);
+    }
+    acc.iter().map(ArmSummary::row).collect()
+}

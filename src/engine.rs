@@ -344,3 +344,35 @@ pub fn run(
     }
     flush(&mut pending, sink)
 }
+
+/// A sink that keeps every outcome in memory, grouped by replicate (for tests, small runs and
+/// analyses that need whole datasets).
+#[derive(Debug, Default)]
+pub struct CollectSink {
+    /// `(replicate, therapists per pool, outcomes in patient order)`.
+    pub replicates: Vec<(u64, Vec<Vec<Therapist>>, Vec<PatientOutcome>)>,
+}
+
+impl Sink for CollectSink {
+    fn begin_replicate(&mut self, _: &Scenario, ctx: &ReplicateContext) -> Result<()> {
+        self.replicates.push((ctx.replicate, ctx.therapists.clone(), Vec::new()));
+        Ok(())
+    }
+    fn patient(&mut self, _: &Scenario, _: &ReplicateContext, outcome: &PatientOutcome) -> Result<()> {
+        self.replicates.last_mut().expect("begun").2.push(outcome.clone());
+        Ok(())
+    }
+    fn end_replicate(&mut self, _: &Scenario, _: &ReplicateContext) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs every replicate of a scenario and keeps all outcomes in memory.
+///
+/// # Errors
+/// None in practice (the collecting sink does not fail); the signature follows [`run`].
+pub fn collect(scenario: &Scenario, opts: &RunOptions) -> Result<CollectSink> {
+    let mut sink = CollectSink::default();
+    run(scenario, opts, 0..scenario.run.replicates, &mut sink)?;
+    Ok(sink)
+}

@@ -67,8 +67,8 @@ impl NaturalCourse {
             enabled: t.bool("enabled", true, "Natural course: drift towards the personal set point, life-stress shocks and weekly noise. Off: latent severity changes only through therapy."),
             rate: t.f64("rate", 0.03, 0.0, 1.0, "Share of the gap to the personal set point closed per week."),
             noise: t.f64("noise", 0.09, 0.0, 5.0, "SD of weekly symptom noise [instrument SDs]."),
-            shock_probability: t.f64("shock_probability", 0.02, 0.0, 1.0, "Weekly probability of a life-stress shock."),
-            shock_size: t.f64("shock_size", 0.6, 0.0, 10.0, "Mean size of a shock [instrument SDs]; sizes are exponential."),
+            shock_probability: t.f64("shock_probability", 0.03, 0.0, 1.0, "Weekly probability of a life-stress shock."),
+            shock_size: t.f64("shock_size", 0.9, 0.0, 10.0, "Mean size of a shock [instrument SDs]; sizes are exponential."),
         }
     }
 }
