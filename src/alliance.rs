@@ -114,7 +114,9 @@ pub fn ceiling(
     structure: f64,
     strain: f64,
 ) -> Ceiling {
-    let base = p.ceiling_base + p.fis_weight * th.fis + p.capacity_weight * pt.alliance_capacity
+    let base = p.ceiling_base
+        + p.fis_weight * th.fis
+        + p.capacity_weight * pt.alliance_capacity
         + p.warmth_weight * th.warmth
         - p.distress_weight * (pt.interpersonal_distress - 0.4)
         - p.strain_weight * strain;
@@ -154,10 +156,17 @@ pub struct SessionInfluences {
 }
 
 /// One session's growth of the alliance.
-pub fn grow(p: &AllianceParams, a: &mut Alliance, c: &Ceiling, s: &SessionInfluences, d: &WeekDraws) {
+pub fn grow(
+    p: &AllianceParams,
+    a: &mut Alliance,
+    c: &Ceiling,
+    s: &SessionInfluences,
+    d: &WeekDraws,
+) {
     let g = (p.growth_rate + s.extra_growth).min(1.0);
     let shared = s.reciprocal_gain;
-    a.bond += g * (c.bond - a.bond) + s.complementarity_gain + shared + p.noise * d.z(Slot::BondNoise);
+    a.bond +=
+        g * (c.bond - a.bond) + s.complementarity_gain + shared + p.noise * d.z(Slot::BondNoise);
     a.goals += g * (c.goals - a.goals) + shared + p.noise * d.z(Slot::GoalsNoise);
     a.tasks += g * (c.tasks - a.tasks) + shared
         - p.challenge_cost * s.challenge * (s.rigidity + 0.5)

@@ -36,7 +36,11 @@ impl Moments {
     }
     /// Sample variance (n - 1).
     pub fn var(&self) -> f64 {
-        if self.n < 2 { f64::NAN } else { self.m2 / (self.n - 1) as f64 }
+        if self.n < 2 {
+            f64::NAN
+        } else {
+            self.m2 / (self.n - 1) as f64
+        }
     }
     pub fn sd(&self) -> f64 {
         self.var().sqrt()
@@ -56,7 +60,11 @@ pub struct CoMoments<const K: usize> {
 
 impl<const K: usize> Default for CoMoments<K> {
     fn default() -> Self {
-        CoMoments { n: 0, mean: [0.0; K], c: [[0.0; K]; K] }
+        CoMoments {
+            n: 0,
+            mean: [0.0; K],
+            c: [[0.0; K]; K],
+        }
     }
 }
 
@@ -69,9 +77,9 @@ impl<const K: usize> CoMoments<K> {
             d[i] = x[i] - self.mean[i];
             self.mean[i] += d[i] / n;
         }
-        for i in 0..K {
-            for j in 0..K {
-                self.c[i][j] += d[i] * (x[j] - self.mean[j]);
+        for (i, row) in self.c.iter_mut().enumerate() {
+            for (j, c) in row.iter_mut().enumerate() {
+                *c += d[i] * (x[j] - self.mean[j]);
             }
         }
     }
@@ -141,7 +149,8 @@ impl ArmSummary {
         self.n += 1;
         self.scores.push([c.intake_score, c.final_score]);
         if let Some(w) = c.wai_patient_s3 {
-            self.alliance.push([f64::from(w), c.final_score, c.intake_score]);
+            self.alliance
+                .push([f64::from(w), c.final_score, c.intake_score]);
         }
         self.cases_at_intake += u64::from(inst.is_case(c.intake_score));
         match inst.classify(c.intake_score, c.final_score) {
@@ -183,7 +192,8 @@ impl ArmSummary {
         let share = |k: u64, of: f64| if of > 0.0 { k as f64 / of } else { f64::NAN };
         let sd_intake = (self.scores.c[0][0] / (n - 1.0)).sqrt();
         let mean_change = self.scores.mean[1] - self.scores.mean[0];
-        let var_change = (self.scores.c[0][0] + self.scores.c[1][1] - 2.0 * self.scores.c[0][1]) / (n - 1.0);
+        let var_change =
+            (self.scores.c[0][0] + self.scores.c[1][1] - 2.0 * self.scores.c[0][1]) / (n - 1.0);
         let sessions = self.sessions as f64;
         SummaryStats {
             n: self.n,
@@ -231,16 +241,30 @@ pub struct SummaryStats {
     pub repair_rate: f64,
 }
 
+/// Summaries per arm of a set of outcomes (in the order given).
+pub fn summarize(
+    scenario: &crate::scenario::Scenario,
+    outcomes: &[PatientOutcome],
+) -> Vec<SummaryStats> {
+    let mut acc = vec![ArmSummary::default(); scenario.arms.len()];
+    for o in outcomes {
+        acc[o.arm].push(&scenario.instrument, o);
+    }
+    acc.iter().map(ArmSummary::row).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn comoments_match_direct_formulas_and_merge() {
-        let xs: Vec<[f64; 2]> = (0..50).map(|i| {
-            let x = i as f64;
-            [x, 0.5 * x + ((i * 37) % 11) as f64]
-        }).collect();
+        let xs: Vec<[f64; 2]> = (0..50)
+            .map(|i| {
+                let x = i as f64;
+                [x, 0.5 * x + ((i * 37) % 11) as f64]
+            })
+            .collect();
         let mut all = CoMoments::<2>::default();
         xs.iter().for_each(|x| all.push(*x));
         let mut a = CoMoments::<2>::default();
@@ -251,19 +275,13 @@ mod tests {
         assert!((a.r(0, 1) - all.r(0, 1)).abs() < 1e-12);
         // Direct Pearson r.
         let n = xs.len() as f64;
-        let (mx, my) = (xs.iter().map(|p| p[0]).sum::<f64>() / n, xs.iter().map(|p| p[1]).sum::<f64>() / n);
+        let (mx, my) = (
+            xs.iter().map(|p| p[0]).sum::<f64>() / n,
+            xs.iter().map(|p| p[1]).sum::<f64>() / n,
+        );
         let sxy: f64 = xs.iter().map(|p| (p[0] - mx) * (p[1] - my)).sum();
         let sxx: f64 = xs.iter().map(|p| (p[0] - mx).powi(2)).sum();
         let syy: f64 = xs.iter().map(|p| (p[1] - my).powi(2)).sum();
         assert!((all.r(0, 1) - sxy / (sxx * syy).sqrt()).abs() < 1e-12);
     }
-}
-
-/// Summaries per arm of a set of outcomes (in the order given).
-pub fn summarize(scenario: &crate::scenario::Scenario, outcomes: &[PatientOutcome]) -> Vec<SummaryStats> {
-    let mut acc = vec![ArmSummary::default(); scenario.arms.len()];
-    for o in outcomes {
-        acc[o.arm].push(&scenario.instrument, o);
-    }
-    acc.iter().map(ArmSummary::row).collect()
 }

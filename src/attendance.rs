@@ -80,10 +80,15 @@ impl DropoutParams {
             return 0.0;
         }
         logistic(
-            self.base + self.early * (-(f64::from(session) - 1.0) / self.early_decay).exp()
+            self.base
+                + self.early * (-(f64::from(session) - 1.0) / self.early_decay).exp()
                 + self.alliance_weight * (0.65 - alliance)
                 + self.strain_weight * strain
-                + if unrepaired { self.unrepaired_weight } else { 0.0 }
+                + if unrepaired {
+                    self.unrepaired_weight
+                } else {
+                    0.0
+                }
                 + self.motivation_weight * (0.67 - motivation)
                 + self.improvement_weight * improvement_sd
                 - reduction,

@@ -140,7 +140,11 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut Stream) -> Course {
     let inst = &sc.instrument;
     let mech = &sc.mechanisms;
     let meas = &mech.measurement;
-    let scale = Scale { min: inst.min, max: inst.max, sd: inst.sd };
+    let scale = Scale {
+        min: inst.min,
+        max: inst.max,
+        sd: inst.sd,
+    };
     let wait = sc.design.wait_weeks;
     let end_week = wait + arm.sessions;
     let mut d = WeekDraws::default();
@@ -178,7 +182,15 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut Stream) -> Course {
     // raises hope (D3).
     for w in 0..wait {
         weeks.fill_week(w, &mut d);
-        let c = week_change(&mech.symptoms, scale, s, set_point, booking_expectancy, None, &d);
+        let c = week_change(
+            &mech.symptoms,
+            scale,
+            s,
+            set_point,
+            booking_expectancy,
+            None,
+            &d,
+        );
         step(&mut s, c.total());
     }
 
@@ -226,7 +238,11 @@ fn waitlist_weeks(
 ) {
     let sc = input.scenario;
     let inst = &sc.instrument;
-    let scale = Scale { min: inst.min, max: inst.max, sd: inst.sd };
+    let scale = Scale {
+        min: inst.min,
+        max: inst.max,
+        sd: inst.sd,
+    };
     let mech = &sc.mechanisms;
     for t in 1..=input.arm.sessions {
         let w = sc.design.session_week(t);
@@ -248,7 +264,11 @@ fn waitlist_weeks(
                 symptom_score: symptom_score(inst, *s, d.z(Slot::ScoreError), &mech.measurement),
                 not_on_track: false,
                 sudden_gain: false,
-                status: if t == input.arm.sessions { Status::Ended(Ending::Waitlist) } else { Status::Waiting },
+                status: if t == input.arm.sessions {
+                    Status::Ended(Ending::Waitlist)
+                } else {
+                    Status::Waiting
+                },
             });
         }
         let c = week_change(&mech.symptoms, scale, *s, set_point, 0.0, None, d);
@@ -274,7 +294,11 @@ fn therapy_sessions(
     let mech = &sc.mechanisms;
     let meas = &mech.measurement;
     let pol = &arm.policies;
-    let scale = Scale { min: inst.min, max: inst.max, sd: inst.sd };
+    let scale = Scale {
+        min: inst.min,
+        max: inst.max,
+        sd: inst.sd,
+    };
 
     let mut therapist_index = input.therapist;
     let mut th = trained(&input.therapists[therapist_index as usize].traits, arm);
@@ -299,11 +323,21 @@ fn therapy_sessions(
         let ceiling = alliance::ceiling(&mech.alliance, &th, pt, arm.structure, strain);
         let a = alliance.get_or_insert_with(|| alliance::initial(&mech.alliance, &ceiling, pt));
         let comp = &mech.complementarity;
-        let challenge = if t >= arm.challenge_onset { arm.challenge } else { 0.0 };
+        let challenge = if t >= arm.challenge_onset {
+            arm.challenge
+        } else {
+            0.0
+        };
         let influences = SessionInfluences {
-            complementarity_gain: if comp.enabled { comp.bond_weight * (beh.complementarity - comp.reference) } else { 0.0 },
+            complementarity_gain: if comp.enabled {
+                comp.bond_weight * (beh.complementarity - comp.reference)
+            } else {
+                0.0
+            },
             reciprocal_gain: match prev_latent {
-                Some(prev) if mech.reciprocal.enabled => mech.reciprocal.weight * (prev - pre_latent) / inst.sd,
+                Some(prev) if mech.reciprocal.enabled => {
+                    mech.reciprocal.weight * (prev - pre_latent) / inst.sd
+                }
                 _ => 0.0,
             },
             challenge,
@@ -312,23 +346,44 @@ fn therapy_sessions(
         };
         alliance::grow(&mech.alliance, a, &ceiling, &influences, d);
 
-        let mismatch = if comp.enabled { comp.reference - beh.complementarity } else { 0.0 };
+        let mismatch = if comp.enabled {
+            comp.reference - beh.complementarity
+        } else {
+            0.0
+        };
         let hazard = if mech.ruptures.enabled {
             rupture::hazard(&mech.ruptures, &th, pt, a.total(), challenge, mismatch)
         } else {
             0.0
         };
         let modifiers = RuptureModifiers {
-            notice_boost: if not_on_track { pol.rom.attunement_boost } else { 0.0 },
+            notice_boost: if not_on_track {
+                pol.rom.attunement_boost
+            } else {
+                0.0
+            },
             repair_boost: if support { pol.rom.repair_boost } else { 0.0 },
-            feedback_notice: if pol.alliance_feedback.enabled { pol.alliance_feedback.notice_probability } else { 0.0 },
+            feedback_notice: if pol.alliance_feedback.enabled {
+                pol.alliance_feedback.notice_probability
+            } else {
+                0.0
+            },
         };
         strain *= mech.repair.strain_decay;
-        let event = rupture::session_rupture(&mech.ruptures, &mech.repair, &th, pt, a, hazard, modifiers, d)
-            .map(|(e, added)| {
-                strain += added;
-                e
-            });
+        let event = rupture::session_rupture(
+            &mech.ruptures,
+            &mech.repair,
+            &th,
+            pt,
+            a,
+            hazard,
+            modifiers,
+            d,
+        )
+        .map(|(e, added)| {
+            strain += added;
+            e
+        });
         if let Some(e) = &event {
             course.ruptures += 1;
             course.repairs += u32::from(e.repaired);
@@ -337,8 +392,22 @@ fn therapy_sessions(
             course.ruptures_reported_by_observer += u32::from(e.reported_by_observer);
         }
 
-        let items_p = wai_sr_items(a, pt.rating_bias, meas, d, Slot::WaiPatientSession, Slot::WaiPatientItems);
-        let items_t = wai_sr_items(a, th.rating_bias, meas, d, Slot::WaiTherapistSession, Slot::WaiTherapistItems);
+        let items_p = wai_sr_items(
+            a,
+            pt.rating_bias,
+            meas,
+            d,
+            Slot::WaiPatientSession,
+            Slot::WaiPatientItems,
+        );
+        let items_t = wai_sr_items(
+            a,
+            th.rating_bias,
+            meas,
+            d,
+            Slot::WaiTherapistSession,
+            Slot::WaiTherapistItems,
+        );
         let wai_patient = wai_total(&items_p);
         let wai_obs = observer_alliance(a, meas, d);
         let a_end = *a;
@@ -377,13 +446,21 @@ fn therapy_sessions(
             unrepaired,
             pt.motivation,
             (course.intake_latent - *s) / inst.sd,
-            if support { pol.rom.dropout_reduction } else { 0.0 },
+            if support {
+                pol.rom.dropout_reduction
+            } else {
+                0.0
+            },
         );
         let mut status = Status::Active;
         if t == arm.sessions {
             status = Status::Ended(Ending::Completed);
-        } else if pa.enabled && t == pa.after_sessions && f64::from(wai_patient) / 12.0 < pa.threshold {
-            if pa.action == PoorAllianceAction::Rematch && !rematched && input.therapists.len() > 1 {
+        } else if pa.enabled
+            && t == pa.after_sessions
+            && f64::from(wai_patient) / 12.0 < pa.threshold
+        {
+            if pa.action == PoorAllianceAction::Rematch && !rematched && input.therapists.len() > 1
+            {
                 let k = input.therapists.len() as u32;
                 let mut next = ((d.u(Slot::Rematch) * f64::from(k - 1)) as u32).min(k - 2);
                 if next >= therapist_index {

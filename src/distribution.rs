@@ -21,13 +21,28 @@ pub enum Dist {
     /// Always the same value.
     Fixed { value: f64 },
     /// A normal truncated to `[min, max]`.
-    Normal { mean: f64, sd: f64, min: f64, max: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+        min: f64,
+        max: f64,
+    },
     /// A uniform on `[min, max]`.
     Uniform { min: f64, max: f64 },
     /// A beta on `[0, 1]` rescaled to `[min, max]`.
-    Beta { alpha: f64, beta: f64, min: f64, max: f64 },
+    Beta {
+        alpha: f64,
+        beta: f64,
+        min: f64,
+        max: f64,
+    },
     /// exp(N(meanlog, sdlog)) truncated to `[min, max]`.
-    Lognormal { meanlog: f64, sdlog: f64, min: f64, max: f64 },
+    Lognormal {
+        meanlog: f64,
+        sdlog: f64,
+        min: f64,
+        max: f64,
+    },
     /// A weighted mixture of the above.
     Mixture { components: Vec<(f64, Dist)> },
 }
@@ -35,7 +50,12 @@ pub enum Dist {
 impl Dist {
     /// A normal truncated to a range.
     pub fn normal(mean: f64, sd: f64, lo: f64, hi: f64) -> Dist {
-        Dist::Normal { mean, sd, min: lo, max: hi }
+        Dist::Normal {
+            mean,
+            sd,
+            min: lo,
+            max: hi,
+        }
     }
 
     /// Draws one value. Uses the stream from its current position.
@@ -49,12 +69,26 @@ impl Dist {
                 truncated_normal(s.uniform(), *mean, *sd, *min, *max)
             }
             Dist::Uniform { min, max } => min + (max - min) * s.uniform(),
-            Dist::Beta { alpha, beta, min, max } => {
+            Dist::Beta {
+                alpha,
+                beta,
+                min,
+                max,
+            } => {
                 let b = rand_distr::Beta::new(*alpha, *beta).expect("validated beta parameters");
                 min + (max - min) * b.sample(s.rng())
             }
-            Dist::Lognormal { meanlog, sdlog, min, max } => {
-                let lo = if *min > 0.0 { min.ln() } else { f64::NEG_INFINITY };
+            Dist::Lognormal {
+                meanlog,
+                sdlog,
+                min,
+                max,
+            } => {
+                let lo = if *min > 0.0 {
+                    min.ln()
+                } else {
+                    f64::NEG_INFINITY
+                };
                 let hi = max.ln();
                 if *sdlog == 0.0 {
                     return meanlog.exp().clamp(*min, *max);
@@ -84,7 +118,12 @@ impl Dist {
             Dist::Fixed { value } => *value,
             Dist::Normal { mean, .. } => *mean,
             Dist::Uniform { min, max } => 0.5 * (min + max),
-            Dist::Beta { alpha, beta, min, max } => min + (max - min) * alpha / (alpha + beta),
+            Dist::Beta {
+                alpha,
+                beta,
+                min,
+                max,
+            } => min + (max - min) * alpha / (alpha + beta),
             Dist::Lognormal { meanlog, sdlog, .. } => (meanlog + 0.5 * sdlog * sdlog).exp(),
             Dist::Mixture { components } => {
                 let total: f64 = components.iter().map(|(w, _)| w).sum();
@@ -118,7 +157,12 @@ impl Dist {
                 t.insert("min", (*min).into());
                 t.insert("max", (*max).into());
             }
-            Dist::Beta { alpha, beta, min, max } => {
+            Dist::Beta {
+                alpha,
+                beta,
+                min,
+                max,
+            } => {
                 t.insert("type", "beta".into());
                 t.insert("alpha", (*alpha).into());
                 t.insert("beta", (*beta).into());
@@ -162,9 +206,13 @@ impl Dist {
     pub fn describe(&self) -> String {
         match self {
             Dist::Fixed { value } => fmt_num(*value),
-            Dist::Normal { mean, sd, .. } => format!("normal({}, {})", fmt_num(*mean), fmt_num(*sd)),
+            Dist::Normal { mean, sd, .. } => {
+                format!("normal({}, {})", fmt_num(*mean), fmt_num(*sd))
+            }
             Dist::Uniform { min, max } => format!("uniform({}, {})", fmt_num(*min), fmt_num(*max)),
-            Dist::Beta { alpha, beta, .. } => format!("beta({}, {})", fmt_num(*alpha), fmt_num(*beta)),
+            Dist::Beta { alpha, beta, .. } => {
+                format!("beta({}, {})", fmt_num(*alpha), fmt_num(*beta))
+            }
             Dist::Lognormal { meanlog, sdlog, .. } => {
                 format!("lognormal({}, {})", fmt_num(*meanlog), fmt_num(*sdlog))
             }
@@ -175,8 +223,16 @@ impl Dist {
 
 /// Inverse-CDF draw from N(mean, sd) truncated to [lo, hi].
 fn truncated_normal(u: f64, mean: f64, sd: f64, lo: f64, hi: f64) -> f64 {
-    let a = if lo.is_finite() { normal_cdf((lo - mean) / sd) } else { 0.0 };
-    let b = if hi.is_finite() { normal_cdf((hi - mean) / sd) } else { 1.0 };
+    let a = if lo.is_finite() {
+        normal_cdf((lo - mean) / sd)
+    } else {
+        0.0
+    };
+    let b = if hi.is_finite() {
+        normal_cdf((hi - mean) / sd)
+    } else {
+        1.0
+    };
     if b - a < 1e-12 {
         // The mass lies far outside the range: the nearest bound.
         return if mean < lo { lo } else { hi };
@@ -212,7 +268,14 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
         if x.is_finite() && x >= lo && x <= hi {
             return Some(Dist::Fixed { value: x });
         }
-        return err(path, node, format!("{} is out of range: expected a value in {range}", fmt_num(x)));
+        return err(
+            path,
+            node,
+            format!(
+                "{} is out of range: expected a value in {range}",
+                fmt_num(x)
+            ),
+        );
     }
     let Value::Table(entries) = &node.value else {
         return err(
@@ -256,7 +319,9 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
             return err(
                 &sub("type"),
                 &kind.node,
-                format!("unknown distribution \"{other}\": expected one of \"fixed\", \"normal\", \"uniform\", \"beta\", \"lognormal\", \"mixture\"{hint}"),
+                format!(
+                    "unknown distribution \"{other}\": expected one of \"fixed\", \"normal\", \"uniform\", \"beta\", \"lognormal\", \"mixture\"{hint}"
+                ),
             );
         }
     };
@@ -268,7 +333,11 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
             ctx.error(
                 &sub(&e.key),
                 &e.key_loc,
-                format!("unknown key `{}` for a {kind_s} distribution{hint} (known keys: {})", e.key, allowed.join(", ")),
+                format!(
+                    "unknown key `{}` for a {kind_s} distribution{hint} (known keys: {})",
+                    e.key,
+                    allowed.join(", ")
+                ),
             );
             ok = false;
         }
@@ -278,7 +347,11 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
         match field(k) {
             None => {
                 if default.is_none() {
-                    ctx.error(path, &node.loc, format!("a {kind_s} distribution needs `{k}`"));
+                    ctx.error(
+                        path,
+                        &node.loc,
+                        format!("a {kind_s} distribution needs `{k}`"),
+                    );
                 }
                 default
             }
@@ -288,19 +361,29 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
                     ctx.error(
                         &sub(k),
                         &e.node.loc,
-                        format!("{} is out of range: expected a number in {}", fmt_num(x), range_text(flo, fhi)),
+                        format!(
+                            "{} is out of range: expected a number in {}",
+                            fmt_num(x),
+                            range_text(flo, fhi)
+                        ),
                     );
                     None
                 }
                 None => {
-                    ctx.error(&sub(k), &e.node.loc, format!("expected a number, found {}", e.node.value.kind()));
+                    ctx.error(
+                        &sub(k),
+                        &e.node.loc,
+                        format!("expected a number, found {}", e.node.value.kind()),
+                    );
                     None
                 }
             },
         }
     };
     let dist = match kind_s.as_str() {
-        "fixed" => Dist::Fixed { value: num("value", None, lo, hi)? },
+        "fixed" => Dist::Fixed {
+            value: num("value", None, lo, hi)?,
+        },
         "normal" => {
             let mean = num("mean", None, lo, hi);
             let sd = num("sd", None, 0.0, f64::INFINITY);
@@ -308,7 +391,15 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
             let max = num("max", Some(hi), lo, hi);
             let (mean, sd, min, max) = (mean?, sd?, min?, max?);
             if min >= max {
-                return err(path, node, format!("`min` ({}) must be below `max` ({})", fmt_num(min), fmt_num(max)));
+                return err(
+                    path,
+                    node,
+                    format!(
+                        "`min` ({}) must be below `max` ({})",
+                        fmt_num(min),
+                        fmt_num(max)
+                    ),
+                );
             }
             Dist::Normal { mean, sd, min, max }
         }
@@ -317,42 +408,93 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
             let max = num("max", None, lo, hi);
             let (min, max) = (min?, max?);
             if min > max {
-                return err(path, node, format!("`min` ({}) must not exceed `max` ({})", fmt_num(min), fmt_num(max)));
+                return err(
+                    path,
+                    node,
+                    format!(
+                        "`min` ({}) must not exceed `max` ({})",
+                        fmt_num(min),
+                        fmt_num(max)
+                    ),
+                );
             }
             Dist::Uniform { min, max }
         }
         "beta" => {
             let alpha = num("alpha", None, 1e-6, 1e6);
             let beta = num("beta", None, 1e-6, 1e6);
-            let dmin = if lo.is_finite() { lo.max(0.0).min(hi) } else { 0.0 };
-            let dmax = if hi.is_finite() { hi.min(1.0).max(dmin) } else { 1.0 };
+            let dmin = if lo.is_finite() {
+                lo.max(0.0).min(hi)
+            } else {
+                0.0
+            };
+            let dmax = if hi.is_finite() {
+                hi.min(1.0).max(dmin)
+            } else {
+                1.0
+            };
             let min = num("min", Some(dmin), lo, hi);
             let max = num("max", Some(dmax), lo, hi);
             let (alpha, beta, min, max) = (alpha?, beta?, min?, max?);
             if min >= max {
-                return err(path, node, format!("`min` ({}) must be below `max` ({})", fmt_num(min), fmt_num(max)));
+                return err(
+                    path,
+                    node,
+                    format!(
+                        "`min` ({}) must be below `max` ({})",
+                        fmt_num(min),
+                        fmt_num(max)
+                    ),
+                );
             }
-            Dist::Beta { alpha, beta, min, max }
+            Dist::Beta {
+                alpha,
+                beta,
+                min,
+                max,
+            }
         }
         "lognormal" => {
             if hi <= 0.0 {
-                return err(path, node, format!("a lognormal distribution is positive, but this value lies in {range}"));
+                return err(
+                    path,
+                    node,
+                    format!("a lognormal distribution is positive, but this value lies in {range}"),
+                );
             }
             let meanlog = num("meanlog", None, -50.0, 50.0);
             let sdlog = num("sdlog", None, 0.0, 10.0);
             let min = num("min", Some(lo.max(0.0)), lo.max(0.0), hi);
             let max = num("max", Some(hi), lo.max(0.0), hi);
-            Dist::Lognormal { meanlog: meanlog?, sdlog: sdlog?, min: min?, max: max? }
+            Dist::Lognormal {
+                meanlog: meanlog?,
+                sdlog: sdlog?,
+                min: min?,
+                max: max?,
+            }
         }
         "mixture" => {
             let Some(comps) = field("components") else {
-                return err(path, node, "a mixture needs `components`, an array of distributions each with a `weight`".into());
+                return err(
+                    path,
+                    node,
+                    "a mixture needs `components`, an array of distributions each with a `weight`"
+                        .into(),
+                );
             };
             let Value::Array(items) = &comps.node.value else {
-                return err(&sub("components"), &comps.node, "expected an array of distributions".into());
+                return err(
+                    &sub("components"),
+                    &comps.node,
+                    "expected an array of distributions".into(),
+                );
             };
             if items.is_empty() {
-                return err(&sub("components"), &comps.node, "a mixture needs at least one component".into());
+                return err(
+                    &sub("components"),
+                    &comps.node,
+                    "a mixture needs at least one component".into(),
+                );
             }
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
@@ -370,12 +512,20 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
                             }
                         },
                         None => {
-                            ctx.error(&p, &item.loc, "each mixture component needs a positive `weight`");
+                            ctx.error(
+                                &p,
+                                &item.loc,
+                                "each mixture component needs a positive `weight`",
+                            );
                             None
                         }
                     },
                     _ => {
-                        ctx.error(&p, &item.loc, format!("expected a distribution table, found {}", item.value.kind()));
+                        ctx.error(
+                            &p,
+                            &item.loc,
+                            format!("expected a distribution table, found {}", item.value.kind()),
+                        );
                         None
                     }
                 };
@@ -407,9 +557,13 @@ mod tests {
         assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
         // Mean of N(0.9, 0.3) truncated to [0, 1]: 0.9 + 0.3 (phi(-3) - phi(1/3)) / (Phi(1/3) - Phi(-3)).
         let phi = |z: f64| (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
-        let expect = 0.9 + 0.3 * (phi(-3.0) - phi(1.0 / 3.0)) / (normal_cdf(1.0 / 3.0) - normal_cdf(-3.0));
+        let expect =
+            0.9 + 0.3 * (phi(-3.0) - phi(1.0 / 3.0)) / (normal_cdf(1.0 / 3.0) - normal_cdf(-3.0));
         let mean = xs.iter().sum::<f64>() / n as f64;
         // SD of the truncated variable is below 0.3, so 4 Monte Carlo SEs is under 0.0085.
-        assert!((mean - expect).abs() < 4.0 * 0.3 / (n as f64).sqrt(), "{mean} vs {expect}");
+        assert!(
+            (mean - expect).abs() < 4.0 * 0.3 / (n as f64).sqrt(),
+            "{mean} vs {expect}"
+        );
     }
 }

@@ -95,7 +95,12 @@ pub trait Sink {
     /// A replicate starts.
     fn begin_replicate(&mut self, scenario: &Scenario, ctx: &ReplicateContext) -> Result<()>;
     /// One patient, in patient order.
-    fn patient(&mut self, scenario: &Scenario, ctx: &ReplicateContext, outcome: &PatientOutcome) -> Result<()>;
+    fn patient(
+        &mut self,
+        scenario: &Scenario,
+        ctx: &ReplicateContext,
+        outcome: &PatientOutcome,
+    ) -> Result<()>;
     /// A replicate ends.
     fn end_replicate(&mut self, scenario: &Scenario, ctx: &ReplicateContext) -> Result<()>;
 }
@@ -114,11 +119,19 @@ impl Allocator {
         let k = scenario.arms.len();
         let size = 12 * k;
         let total: f64 = scenario.arms.iter().map(|a| a.allocation).sum();
-        let exact: Vec<f64> = scenario.arms.iter().map(|a| a.allocation / total * size as f64).collect();
+        let exact: Vec<f64> = scenario
+            .arms
+            .iter()
+            .map(|a| a.allocation / total * size as f64)
+            .collect();
         let mut counts: Vec<usize> = exact.iter().map(|x| x.floor() as usize).collect();
         let mut left = size - counts.iter().sum::<usize>();
         let mut order: Vec<usize> = (0..k).collect();
-        order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| {
+            (exact[b] - exact[b].floor())
+                .total_cmp(&(exact[a] - exact[a].floor()))
+                .then(a.cmp(&b))
+        });
         for &i in order.iter().cycle() {
             if left == 0 {
                 break;
@@ -126,15 +139,26 @@ impl Allocator {
             counts[i] += 1;
             left -= 1;
         }
-        let block = counts.iter().enumerate().flat_map(|(arm, &c)| std::iter::repeat_n(arm, c)).collect();
-        Allocator { block, streams: streams.clone(), replicate, cached: None }
+        let block = counts
+            .iter()
+            .enumerate()
+            .flat_map(|(arm, &c)| std::iter::repeat_n(arm, c))
+            .collect();
+        Allocator {
+            block,
+            streams: streams.clone(),
+            replicate,
+            cached: None,
+        }
     }
 
     fn arm_of(&mut self, patient: u64) -> usize {
         let size = self.block.len() as u64;
         let b = patient / size;
         if self.cached.as_ref().is_none_or(|(cb, _)| *cb != b) {
-            let mut s = self.streams.stream(self.replicate, Entity::Replicate, 0, Purpose::Allocation, b);
+            let mut s =
+                self.streams
+                    .stream(self.replicate, Entity::Replicate, 0, Purpose::Allocation, b);
             let mut block = self.block.clone();
             for i in (1..block.len()).rev() {
                 let j = ((s.uniform() * (i + 1) as f64) as usize).min(i);
@@ -168,7 +192,11 @@ impl ReplicatePlan {
             .therapist_pools
             .iter()
             .enumerate()
-            .map(|(p, pool)| (0..pool.therapists).map(|i| pool.draw(streams, replicate, p, i)).collect())
+            .map(|(p, pool)| {
+                (0..pool.therapists)
+                    .map(|i| pool.draw(streams, replicate, p, i))
+                    .collect()
+            })
             .collect();
         let order = scenario
             .arms
@@ -178,7 +206,13 @@ impl ReplicatePlan {
                 Some(p) => {
                     let n = scenario.therapist_pools[p].therapists;
                     let mut o: Vec<u32> = (0..n).collect();
-                    let mut s = streams.stream(replicate, Entity::Replicate, 0, Purpose::Assignment, a as u64);
+                    let mut s = streams.stream(
+                        replicate,
+                        Entity::Replicate,
+                        0,
+                        Purpose::Assignment,
+                        a as u64,
+                    );
                     for i in (1..o.len()).rev() {
                         let j = ((s.uniform() * (i + 1) as f64) as usize).min(i);
                         o.swap(i, j);
@@ -189,7 +223,10 @@ impl ReplicatePlan {
             })
             .collect();
         ReplicatePlan {
-            ctx: Arc::new(ReplicateContext { replicate, therapists }),
+            ctx: Arc::new(ReplicateContext {
+                replicate,
+                therapists,
+            }),
             allocator: Allocator::new(scenario, streams, replicate),
             assigned: vec![0; scenario.arms.len()],
             order,
@@ -203,8 +240,12 @@ impl ReplicatePlan {
             let rank = self.assigned[arm];
             self.assigned[arm] += 1;
             match pool.assignment {
-                Assignment::Balanced => self.order[arm][(rank % u64::from(pool.therapists)) as usize],
-                Assignment::Random => random_therapist(streams, self.ctx.replicate, patient, arm, pool.therapists),
+                Assignment::Balanced => {
+                    self.order[arm][(rank % u64::from(pool.therapists)) as usize]
+                }
+                Assignment::Random => {
+                    random_therapist(streams, self.ctx.replicate, patient, arm, pool.therapists)
+                }
             }
         });
         Placement { arm, therapist }
@@ -212,7 +253,13 @@ impl ReplicatePlan {
 }
 
 fn random_therapist(streams: &Streams, replicate: u64, patient: u64, arm: usize, n: u32) -> u32 {
-    let mut s = streams.stream(replicate, Entity::Patient, patient, Purpose::Assignment, arm as u64);
+    let mut s = streams.stream(
+        replicate,
+        Entity::Patient,
+        patient,
+        Purpose::Assignment,
+        arm as u64,
+    );
     ((s.uniform() * f64::from(n)) as u32).min(n - 1)
 }
 
@@ -247,24 +294,25 @@ fn simulate_patient(
 ) -> PatientOutcome {
     let patient = draw_patient(scenario, streams, ctx.replicate, index);
     let mut weeks = streams.stream(ctx.replicate, Entity::Patient, index, Purpose::Weeks, 0);
-    let run_arm = |arm: usize, therapist: Option<u32>, record: bool, weeks: &mut crate::rng::Stream| {
-        let a = &scenario.arms[arm];
-        let therapists: &[Therapist] = match (a.kind, a.pool) {
-            (ArmKind::Therapy, Some(p)) => &ctx.therapists[p],
-            _ => &[],
+    let run_arm =
+        |arm: usize, therapist: Option<u32>, record: bool, weeks: &mut crate::rng::Stream| {
+            let a = &scenario.arms[arm];
+            let therapists: &[Therapist] = match (a.kind, a.pool) {
+                (ArmKind::Therapy, Some(p)) => &ctx.therapists[p],
+                _ => &[],
+            };
+            course::simulate(
+                &CourseInput {
+                    scenario,
+                    arm: a,
+                    patient: &patient,
+                    therapists,
+                    therapist: therapist.unwrap_or(0),
+                    record,
+                },
+                weeks,
+            )
         };
-        course::simulate(
-            &CourseInput {
-                scenario,
-                arm: a,
-                patient: &patient,
-                therapists,
-                therapist: therapist.unwrap_or(0),
-                record,
-            },
-            weeks,
-        )
-    };
     let course = run_arm(place.arm, place.therapist, opts.record_sessions, &mut weeks);
     let potential = if opts.counterfactual {
         (0..scenario.arms.len())
@@ -273,7 +321,13 @@ fn simulate_patient(
                     PotentialOutcome::from(&course)
                 } else {
                     let th = scenario.arms[a].pool.map(|p| {
-                        random_therapist(streams, ctx.replicate, index, a, scenario.therapist_pools[p].therapists)
+                        random_therapist(
+                            streams,
+                            ctx.replicate,
+                            index,
+                            a,
+                            scenario.therapist_pools[p].therapists,
+                        )
                     });
                     PotentialOutcome::from(&run_arm(a, th, false, &mut weeks))
                 }
@@ -282,7 +336,13 @@ fn simulate_patient(
     } else {
         Vec::new()
     };
-    PatientOutcome { arm: place.arm, therapist: place.therapist, course, potential, patient }
+    PatientOutcome {
+        arm: place.arm,
+        therapist: place.therapist,
+        course,
+        potential,
+        patient,
+    }
 }
 
 struct Chunk {
@@ -311,7 +371,9 @@ pub fn run(
                 c.places
                     .iter()
                     .enumerate()
-                    .map(|(i, &p)| simulate_patient(scenario, &streams, &c.plan, c.start + i as u64, p, opts))
+                    .map(|(i, &p)| {
+                        simulate_patient(scenario, &streams, &c.plan, c.start + i as u64, p, opts)
+                    })
                     .collect()
             })
             .collect();
@@ -334,8 +396,16 @@ pub fn run(
         let mut start = 0;
         while start < n {
             let end = (start + chunk).min(n);
-            let places = (start..end).map(|i| plan.place(scenario, &streams, i)).collect();
-            pending.push(Chunk { plan: Arc::clone(&plan.ctx), start, places, first: start == 0, last: end == n });
+            let places = (start..end)
+                .map(|i| plan.place(scenario, &streams, i))
+                .collect();
+            pending.push(Chunk {
+                plan: Arc::clone(&plan.ctx),
+                start,
+                places,
+                first: start == 0,
+                last: end == n,
+            });
             if pending.len() >= opts.batch_chunks.max(1) {
                 flush(&mut pending, sink)?;
             }
@@ -355,11 +425,21 @@ pub struct CollectSink {
 
 impl Sink for CollectSink {
     fn begin_replicate(&mut self, _: &Scenario, ctx: &ReplicateContext) -> Result<()> {
-        self.replicates.push((ctx.replicate, ctx.therapists.clone(), Vec::new()));
+        self.replicates
+            .push((ctx.replicate, ctx.therapists.clone(), Vec::new()));
         Ok(())
     }
-    fn patient(&mut self, _: &Scenario, _: &ReplicateContext, outcome: &PatientOutcome) -> Result<()> {
-        self.replicates.last_mut().expect("begun").2.push(outcome.clone());
+    fn patient(
+        &mut self,
+        _: &Scenario,
+        _: &ReplicateContext,
+        outcome: &PatientOutcome,
+    ) -> Result<()> {
+        self.replicates
+            .last_mut()
+            .expect("begun")
+            .2
+            .push(outcome.clone());
         Ok(())
     }
     fn end_replicate(&mut self, _: &Scenario, _: &ReplicateContext) -> Result<()> {

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Location {
     /// A place in a scenario file (1-based line and column; 0 when unknown).
-    File { file: String, line: usize, col: usize },
+    File {
+        file: String,
+        line: usize,
+        col: usize,
+    },
     /// A `--set path=value` override from the command line.
     Override(String),
 }
@@ -108,7 +112,10 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            Error::Scenario(_) | Error::Usage(_) | Error::ReadScenario { .. } | Error::OutputNotEmpty(_)
+            Error::Scenario(_)
+                | Error::Usage(_)
+                | Error::ReadScenario { .. }
+                | Error::OutputNotEmpty(_)
         )
     }
 }

@@ -37,7 +37,12 @@ impl Instrument {
 
     /// Jacobson-Truax criterion c: the point between the clinical and functional population
     /// means weighted by their SDs, c = (s0 M1 + s1 M0) / (s0 + s1).
-    pub fn criterion_c(m_clinical: f64, s_clinical: f64, m_functional: f64, s_functional: f64) -> f64 {
+    pub fn criterion_c(
+        m_clinical: f64,
+        s_clinical: f64,
+        m_functional: f64,
+        s_functional: f64,
+    ) -> f64 {
         (s_functional * m_clinical + s_clinical * m_functional) / (s_clinical + s_functional)
     }
 

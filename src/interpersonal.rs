@@ -62,7 +62,8 @@ pub fn session_behaviour(
     let push = p.rigidity_push * (1.0 - therapist.flexibility) * strain.min(1.0);
     let td = (therapist.dominance + push + n * d.z(Slot::TherapistDominance)).clamp(-1.0, 1.0);
     let pull = if p.enabled { p.pull } else { 0.0 };
-    let pw = ((1.0 - pull) * patient.warmth + pull * tw + n * d.z(Slot::PatientWarmth)).clamp(-1.0, 1.0);
+    let pw =
+        ((1.0 - pull) * patient.warmth + pull * tw + n * d.z(Slot::PatientWarmth)).clamp(-1.0, 1.0);
     let pd = ((1.0 - pull) * patient.dominance - pull * td + n * d.z(Slot::PatientDominance))
         .clamp(-1.0, 1.0);
     let complementarity = (1.0 - ((pw - tw).abs() + (pd + td).abs()) / 4.0).clamp(0.0, 1.0);

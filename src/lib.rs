@@ -53,9 +53,16 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// of the file otherwise.
 pub fn load_scenario(path: Option<&Path>, overrides: &[String]) -> Result<Scenario> {
     match path {
-        None => Ok(Scenario::parse(scenario::DEFAULT_SCENARIO, "embedded default", overrides)?),
+        None => Ok(Scenario::parse(
+            scenario::DEFAULT_SCENARIO,
+            "embedded default",
+            overrides,
+        )?),
         Some(p) => {
-            let src = std::fs::read_to_string(p).map_err(|source| Error::ReadScenario { path: p.to_path_buf(), source })?;
+            let src = std::fs::read_to_string(p).map_err(|source| Error::ReadScenario {
+                path: p.to_path_buf(),
+                source,
+            })?;
             Ok(Scenario::parse(&src, &p.display().to_string(), overrides)?)
         }
     }
@@ -100,11 +107,18 @@ pub fn run(req: &RunRequest) -> Result<RunReport> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(req.threads.unwrap_or(0))
         .build()
-        .map_err(|e| Error::Threads { threads: req.threads.unwrap_or(0), message: e.to_string() })?;
+        .map_err(|e| Error::Threads {
+            threads: req.threads.unwrap_or(0),
+            message: e.to_string(),
+        })?;
     let threads = pool.current_num_threads();
     let start = Instant::now();
     let sc = &req.scenario;
-    let opts = RunOptions { counterfactual: req.counterfactual, record_sessions: req.sessions_output, ..RunOptions::default() };
+    let opts = RunOptions {
+        counterfactual: req.counterfactual,
+        record_sessions: req.sessions_output,
+        ..RunOptions::default()
+    };
     let (files, pooled) = pool.install(|| -> Result<_> {
         let mut sink = CsvSink::create(&req.out, sc, req.sessions_output, req.counterfactual)?;
         engine::run(sc, &opts, 0..sc.run.replicates, &mut sink)?;
@@ -123,7 +137,12 @@ pub fn run(req: &RunRequest) -> Result<RunReport> {
     })
 }
 
-fn write_manifest(req: &RunRequest, files: &[FileRecord], threads: usize, wall_seconds: f64) -> Result<FileRecord> {
+fn write_manifest(
+    req: &RunRequest,
+    files: &[FileRecord],
+    threads: usize,
+    wall_seconds: f64,
+) -> Result<FileRecord> {
     let sc = &req.scenario;
     let manifest = serde_json::json!({
         "bordin_version": VERSION,

@@ -76,14 +76,29 @@ fn main() -> ExitCode {
             if !e.to_string().ends_with('\n') {
                 eprintln!();
             }
-            if e.is_usage() { ExitCode::from(2) } else { ExitCode::from(1) }
+            if e.is_usage() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }
 
 fn execute(cli: Cli) -> bordin::Result<ExitCode> {
     match cli.command {
-        Command::Run { scenario, out, force, seed, replicates, threads, mut set, counterfactual, sessions_output, quiet } => {
+        Command::Run {
+            scenario,
+            out,
+            force,
+            seed,
+            replicates,
+            threads,
+            mut set,
+            counterfactual,
+            sessions_output,
+            quiet,
+        } => {
             if let Some(s) = seed {
                 set.push(format!("run.seed={s}"));
             }
@@ -93,7 +108,9 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             let sc = bordin::load_scenario(scenario.as_deref(), &set)?;
             let req = bordin::RunRequest {
                 scenario: sc,
-                scenario_source: scenario.as_ref().map_or("embedded default".into(), |p| p.display().to_string()),
+                scenario_source: scenario
+                    .as_ref()
+                    .map_or("embedded default".into(), |p| p.display().to_string()),
                 out,
                 force,
                 threads,

@@ -61,7 +61,9 @@ impl MeasurementParams {
 /// A measured symptom score, from the latent severity and a standard normal error.
 pub fn symptom_score(inst: &Instrument, latent: f64, z: f64, m: &MeasurementParams) -> f64 {
     let e = if m.enabled { inst.sem() * z } else { 0.0 };
-    (latent + e).round().clamp(inst.min.ceil(), inst.max.floor())
+    (latent + e)
+        .round()
+        .clamp(inst.min.ceil(), inst.max.floor())
 }
 
 /// The 12 WAI-SR items rated by one rater.
@@ -85,8 +87,14 @@ pub fn wai_sr_items(
             Component::Goals => a.goals,
             Component::Tasks => a.tasks,
         };
-        let noise = if m.enabled { m.item_noise * d.z_at(items_slot, i) } else { 0.0 };
-        out[i] = (1.0 + 4.0 * level + bias + session + noise).round().clamp(1.0, 5.0) as u8;
+        let noise = if m.enabled {
+            m.item_noise * d.z_at(items_slot, i)
+        } else {
+            0.0
+        };
+        out[i] = (1.0 + 4.0 * level + bias + session + noise)
+            .round()
+            .clamp(1.0, 5.0) as u8;
     }
     out
 }
@@ -98,7 +106,11 @@ pub fn wai_total(items: &[u8; 12]) -> u32 {
 
 /// The observer's alliance rating as a 12-60 total (12 times a mean item rating, 1 decimal).
 pub fn observer_alliance(a: &Alliance, m: &MeasurementParams, d: &WeekDraws) -> f64 {
-    let e = if m.enabled { m.observer_noise * d.z(Slot::WaiObserver) } else { 0.0 };
+    let e = if m.enabled {
+        m.observer_noise * d.z(Slot::WaiObserver)
+    } else {
+        0.0
+    };
     let item = (1.0 + 4.0 * a.total() + e).clamp(1.0, 5.0);
     (120.0 * item).round() / 10.0
 }

@@ -24,7 +24,11 @@ pub fn num(x: f64, dp: usize) -> String {
         return String::new();
     }
     let s = format!("{x:.dp$}");
-    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
     if s == "-0" { "0".into() } else { s }
 }
 
@@ -79,10 +83,26 @@ impl AtomicFile {
     fn open(dir: &Path, name: &str, csv: bool) -> Result<AtomicFile> {
         let path = dir.join(name);
         let tmp = dir.join(format!(".{name}.tmp"));
-        let file = File::create(&tmp).map_err(|source| Error::Write { path: tmp.clone(), source })?;
-        let inner = HashingWriter { inner: BufWriter::with_capacity(1 << 16, file), hash: Sha256::new(), bytes: 0 };
-        let out = if csv { Out::Csv(Box::new(csv::Writer::from_writer(inner))) } else { Out::Raw(inner) };
-        Ok(AtomicFile { path, tmp, out: Some(out), rows: 0 })
+        let file = File::create(&tmp).map_err(|source| Error::Write {
+            path: tmp.clone(),
+            source,
+        })?;
+        let inner = HashingWriter {
+            inner: BufWriter::with_capacity(1 << 16, file),
+            hash: Sha256::new(),
+            bytes: 0,
+        };
+        let out = if csv {
+            Out::Csv(Box::new(csv::Writer::from_writer(inner)))
+        } else {
+            Out::Raw(inner)
+        };
+        Ok(AtomicFile {
+            path,
+            tmp,
+            out: Some(out),
+            rows: 0,
+        })
     }
 
     /// Creates the CSV file `dir/name` (as `dir/.name.tmp` until committed).
@@ -103,7 +123,10 @@ impl AtomicFile {
     {
         self.rows += 1;
         match self.out.as_mut() {
-            Some(Out::Csv(w)) => w.write_record(fields).map_err(|source| Error::Csv { path: self.path.clone(), source }),
+            Some(Out::Csv(w)) => w.write_record(fields).map_err(|source| Error::Csv {
+                path: self.path.clone(),
+                source,
+            }),
             _ => unreachable!("record() on a raw or committed file"),
         }
     }
@@ -111,7 +134,10 @@ impl AtomicFile {
     /// Writes raw bytes.
     pub fn raw(&mut self, bytes: &[u8]) -> Result<()> {
         match self.out.as_mut() {
-            Some(Out::Raw(w)) => w.write_all(bytes).map_err(|source| Error::Write { path: self.path.clone(), source }),
+            Some(Out::Raw(w)) => w.write_all(bytes).map_err(|source| Error::Write {
+                path: self.path.clone(),
+                source,
+            }),
             _ => unreachable!("raw() on a CSV or committed file"),
         }
     }
@@ -128,13 +154,19 @@ impl AtomicFile {
         };
         inner.flush().map_err(io(&self.path))?;
         let HashingWriter { inner, hash, bytes } = inner;
-        let file = inner.into_inner().map_err(|e| io(&self.path)(e.into_error()))?;
+        let file = inner
+            .into_inner()
+            .map_err(|e| io(&self.path)(e.into_error()))?;
         file.sync_all().map_err(io(&self.path))?;
         fs::rename(&self.tmp, &self.path).map_err(io(&self.path))?;
         let digest = hash.finalize();
         let csv_rows = self.rows.saturating_sub(1);
         Ok(FileRecord {
-            file: self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            file: self
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             rows: csv_rows,
             bytes,
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
@@ -154,15 +186,24 @@ impl Drop for AtomicFile {
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
     if dir.exists() {
         if !dir.is_dir() {
-            return Err(Error::Usage(format!("--out {} exists and is not a directory", dir.display())));
+            return Err(Error::Usage(format!(
+                "--out {} exists and is not a directory",
+                dir.display()
+            )));
         }
-        let mut entries = fs::read_dir(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+        let mut entries = fs::read_dir(dir).map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         if entries.next().is_some() && !force {
             return Err(Error::OutputNotEmpty(dir.to_path_buf()));
         }
         Ok(())
     } else {
-        fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })
+        fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })
     }
 }
 
@@ -188,54 +229,155 @@ pub struct CsvSink {
 }
 
 const SESSION_COLUMNS: &[&str] = &[
-    "replicate", "arm", "therapist_id", "patient_id", "session", "week", "attended", "bond", "goals", "tasks",
-    "alliance", "wai_patient", "wai_therapist", "wai_observer", "complementarity", "rupture_hazard", "rupture",
-    "rupture_severity", "noticed", "repaired", "reported_by_patient", "reported_by_therapist",
-    "reported_by_observer", "symptom_latent", "symptom_score", "not_on_track", "sudden_gain", "status",
+    "replicate",
+    "arm",
+    "therapist_id",
+    "patient_id",
+    "session",
+    "week",
+    "attended",
+    "bond",
+    "goals",
+    "tasks",
+    "alliance",
+    "wai_patient",
+    "wai_therapist",
+    "wai_observer",
+    "complementarity",
+    "rupture_hazard",
+    "rupture",
+    "rupture_severity",
+    "noticed",
+    "repaired",
+    "reported_by_patient",
+    "reported_by_therapist",
+    "reported_by_observer",
+    "symptom_latent",
+    "symptom_score",
+    "not_on_track",
+    "sudden_gain",
+    "status",
 ];
 
 const PATIENT_TRAITS: &[&str] = &[
-    "intake_severity", "set_point", "warmth", "dominance", "interpersonal_distress", "attachment_anxiety",
-    "attachment_avoidance", "alliance_capacity", "expectancy", "motivation", "rupture_sensitivity",
-    "withdrawal_tendency", "preference", "rating_bias",
+    "intake_severity",
+    "set_point",
+    "warmth",
+    "dominance",
+    "interpersonal_distress",
+    "attachment_anxiety",
+    "attachment_avoidance",
+    "alliance_capacity",
+    "expectancy",
+    "motivation",
+    "rupture_sensitivity",
+    "withdrawal_tendency",
+    "preference",
+    "rating_bias",
 ];
 
 const PATIENT_OUTCOMES: &[&str] = &[
-    "intake_score", "final_score", "post_score", "end_latent", "change", "change_class", "reliably_improved",
-    "recovered", "deteriorated", "dropped_out", "ending", "sessions_attended", "ruptures", "repairs",
-    "ruptures_reported_by_patient", "ruptures_reported_by_therapist", "ruptures_reported_by_observer",
-    "sudden_gains", "wai_patient_s3", "alliance_s3",
+    "intake_score",
+    "final_score",
+    "post_score",
+    "end_latent",
+    "change",
+    "change_class",
+    "reliably_improved",
+    "recovered",
+    "deteriorated",
+    "dropped_out",
+    "ending",
+    "sessions_attended",
+    "ruptures",
+    "repairs",
+    "ruptures_reported_by_patient",
+    "ruptures_reported_by_therapist",
+    "ruptures_reported_by_observer",
+    "sudden_gains",
+    "wai_patient_s3",
+    "alliance_s3",
 ];
 
 const THERAPIST_COLUMNS: &[&str] = &[
-    "replicate", "therapist_id", "pool", "warmth", "dominance", "fis", "attunement", "repair_skill",
-    "flexibility", "rating_bias", "caseload", "mean_change", "mean_wai_patient_s3", "dropouts",
+    "replicate",
+    "therapist_id",
+    "pool",
+    "warmth",
+    "dominance",
+    "fis",
+    "attunement",
+    "repair_skill",
+    "flexibility",
+    "rating_bias",
+    "caseload",
+    "mean_change",
+    "mean_wai_patient_s3",
+    "dropouts",
 ];
 
 const SUMMARY_COLUMNS: &[&str] = &[
-    "replicate", "arm", "n", "mean_intake", "mean_final", "mean_change", "sd_change", "pre_post_d",
-    "reliable_improvement", "recovery", "deterioration", "dropout", "mean_sessions", "alliance_outcome_r",
-    "alliance_outcome_n", "rupture_rate", "rupture_rate_patient", "rupture_rate_therapist",
-    "rupture_rate_observer", "repair_rate",
+    "replicate",
+    "arm",
+    "n",
+    "mean_intake",
+    "mean_final",
+    "mean_change",
+    "sd_change",
+    "pre_post_d",
+    "reliable_improvement",
+    "recovery",
+    "deterioration",
+    "dropout",
+    "mean_sessions",
+    "alliance_outcome_r",
+    "alliance_outcome_n",
+    "rupture_rate",
+    "rupture_rate_patient",
+    "rupture_rate_therapist",
+    "rupture_rate_observer",
+    "repair_rate",
 ];
 
 impl CsvSink {
     /// Opens the files of a run in `dir` (which [`prepare_dir`] has checked).
-    pub fn create(dir: &Path, scenario: &Scenario, sessions: bool, counterfactual: bool) -> Result<CsvSink> {
-        let mut s = if sessions { Some(AtomicFile::create(dir, "sessions.csv")?) } else { None };
+    pub fn create(
+        dir: &Path,
+        scenario: &Scenario,
+        sessions: bool,
+        counterfactual: bool,
+    ) -> Result<CsvSink> {
+        let mut s = if sessions {
+            Some(AtomicFile::create(dir, "sessions.csv")?)
+        } else {
+            None
+        };
         if let Some(f) = s.as_mut() {
             f.record(SESSION_COLUMNS)?;
         }
         let mut patients = AtomicFile::create(dir, "patients.csv")?;
-        let mut header: Vec<String> = ["replicate", "patient_id", "population", "arm", "therapist_id", "final_therapist_id"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut header: Vec<String> = [
+            "replicate",
+            "patient_id",
+            "population",
+            "arm",
+            "therapist_id",
+            "final_therapist_id",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         header.extend(PATIENT_TRAITS.iter().map(|s| s.to_string()));
         header.extend(PATIENT_OUTCOMES.iter().map(|s| s.to_string()));
         if counterfactual {
             for a in &scenario.arms {
-                for c in ["final_score", "post_score", "end_latent", "sessions", "ending"] {
+                for c in [
+                    "final_score",
+                    "post_score",
+                    "end_latent",
+                    "sessions",
+                    "ending",
+                ] {
                     header.push(format!("po_{}_{c}", a.name));
                 }
             }
@@ -271,7 +413,12 @@ impl CsvSink {
     }
 }
 
-fn therapist_id(ctx: &ReplicateContext, scenario: &Scenario, arm: usize, index: Option<u32>) -> String {
+fn therapist_id(
+    ctx: &ReplicateContext,
+    scenario: &Scenario,
+    arm: usize,
+    index: Option<u32>,
+) -> String {
     match (scenario.arms[arm].pool, index) {
         (Some(p), Some(i)) => ctx.therapists[p][i as usize].id.clone(),
         _ => String::new(),
@@ -281,11 +428,20 @@ fn therapist_id(ctx: &ReplicateContext, scenario: &Scenario, arm: usize, index: 
 impl Sink for CsvSink {
     fn begin_replicate(&mut self, scenario: &Scenario, ctx: &ReplicateContext) -> Result<()> {
         self.per_replicate = vec![ArmSummary::default(); scenario.arms.len()];
-        self.therapist_acc = ctx.therapists.iter().map(|p| vec![TherapistAcc::default(); p.len()]).collect();
+        self.therapist_acc = ctx
+            .therapists
+            .iter()
+            .map(|p| vec![TherapistAcc::default(); p.len()])
+            .collect();
         Ok(())
     }
 
-    fn patient(&mut self, scenario: &Scenario, ctx: &ReplicateContext, o: &PatientOutcome) -> Result<()> {
+    fn patient(
+        &mut self,
+        scenario: &Scenario,
+        ctx: &ReplicateContext,
+        o: &PatientOutcome,
+    ) -> Result<()> {
         let inst = &scenario.instrument;
         let c = &o.course;
         let rep = ctx.replicate.to_string();
@@ -307,11 +463,21 @@ impl Sink for CsvSink {
                 };
                 let attended = s.attended;
                 let opt = |x: f64, dp: usize| if attended { num(x, dp) } else { String::new() };
-                let optu = |x: u32| if attended { x.to_string() } else { String::new() };
+                let optu = |x: u32| {
+                    if attended {
+                        x.to_string()
+                    } else {
+                        String::new()
+                    }
+                };
                 f.record([
                     rep.as_str(),
                     arm.name.as_str(),
-                    &if attended { therapist_id(ctx, scenario, o.arm, Some(s.therapist)) } else { String::new() },
+                    &if attended {
+                        therapist_id(ctx, scenario, o.arm, Some(s.therapist))
+                    } else {
+                        String::new()
+                    },
                     pid.as_str(),
                     &s.session.to_string(),
                     &s.week.to_string(),
@@ -352,9 +518,20 @@ impl Sink for CsvSink {
         ];
         row.extend(
             [
-                t.intake_severity, t.set_point, t.warmth, t.dominance, t.interpersonal_distress, t.attachment_anxiety,
-                t.attachment_avoidance, t.alliance_capacity, t.expectancy, t.motivation, t.rupture_sensitivity,
-                t.withdrawal_tendency, t.preference, t.rating_bias,
+                t.intake_severity,
+                t.set_point,
+                t.warmth,
+                t.dominance,
+                t.interpersonal_distress,
+                t.attachment_anxiety,
+                t.attachment_avoidance,
+                t.alliance_capacity,
+                t.expectancy,
+                t.motivation,
+                t.rupture_sensitivity,
+                t.withdrawal_tendency,
+                t.preference,
+                t.rating_bias,
             ]
             .iter()
             .map(|x| num(*x, 4)),
@@ -431,7 +608,8 @@ impl Sink for CsvSink {
         }
         for (a, s) in self.per_replicate.iter().enumerate() {
             let r = s.row();
-            self.summary.record(summary_fields(&rep, &scenario.arms[a].name, &r))?;
+            self.summary
+                .record(summary_fields(&rep, &scenario.arms[a].name, &r))?;
             self.pooled[a].merge(s);
         }
         Ok(())
@@ -465,9 +643,32 @@ fn summary_fields(rep: &str, arm: &str, r: &SummaryStats) -> Vec<String> {
 
 /// The human summary table printed at the end of `run`.
 pub fn summary_table(scenario: &Scenario, pooled: &[SummaryStats]) -> String {
-    let pct = |x: f64| if x.is_finite() { format!("{:.1}%", 100.0 * x) } else { "-".into() };
-    let f2 = |x: f64| if x.is_finite() { format!("{x:.2}") } else { "-".into() };
-    let headers = ["arm", "patients", "dropout", "sessions", "change", "pre-post d", "reliably improved", "recovered", "deteriorated", "alliance-outcome r"];
+    let pct = |x: f64| {
+        if x.is_finite() {
+            format!("{:.1}%", 100.0 * x)
+        } else {
+            "-".into()
+        }
+    };
+    let f2 = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.2}")
+        } else {
+            "-".into()
+        }
+    };
+    let headers = [
+        "arm",
+        "patients",
+        "dropout",
+        "sessions",
+        "change",
+        "pre-post d",
+        "reliably improved",
+        "recovered",
+        "deteriorated",
+        "alliance-outcome r",
+    ];
     let rows: Vec<Vec<String>> = scenario
         .arms
         .iter()
@@ -488,13 +689,25 @@ pub fn summary_table(scenario: &Scenario, pooled: &[SummaryStats]) -> String {
         })
         .collect();
     let widths: Vec<usize> = (0..headers.len())
-        .map(|i| rows.iter().map(|r| r[i].len()).chain([headers[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([headers[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: Vec<&str>| {
         cells
             .iter()
             .enumerate()
-            .map(|(i, c)| if i == 0 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) })
+            .map(|(i, c)| {
+                if i == 0 {
+                    format!("{c:<w$}", w = widths[i])
+                } else {
+                    format!("{c:>w$}", w = widths[i])
+                }
+            })
             .collect::<Vec<_>>()
             .join("  ")
     };

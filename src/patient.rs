@@ -71,10 +71,19 @@ pub struct Patient {
 impl Population {
     /// Reads one `[[populations]]` table.
     pub fn read(t: &Table<'_>, index: usize, instrument: &Instrument) -> Population {
-        let default_name = if index == 0 { "outpatients".to_string() } else { format!("population{}", index + 1) };
+        let default_name = if index == 0 {
+            "outpatients".to_string()
+        } else {
+            format!("population{}", index + 1)
+        };
         let (m, s) = instrument.typical_intake();
         let (lo, hi) = (instrument.min, instrument.max);
-        let unit = |a: f64, b: f64| Dist::Beta { alpha: a, beta: b, min: 0.0, max: 1.0 };
+        let unit = |a: f64, b: f64| Dist::Beta {
+            alpha: a,
+            beta: b,
+            min: 0.0,
+            max: 1.0,
+        };
         Population {
             name: t.name("name", &default_name, "Name of the population."),
             share: t.f64("share", 1.0, 1e-9, 1e9, "Relative share of referrals from this population (shares are normalised)."),
@@ -110,7 +119,13 @@ impl Population {
     }
 
     /// Draws the traits of a patient of this population.
-    pub fn draw(&self, streams: &Streams, replicate: u64, index: u64, population: usize) -> Patient {
+    pub fn draw(
+        &self,
+        streams: &Streams,
+        replicate: u64,
+        index: u64,
+        population: usize,
+    ) -> Patient {
         let mut s = streams.stream(replicate, Entity::Patient, index, Purpose::Traits, 0);
         let mut draw = |region: u64, d: &Dist| {
             s.seek_region(region);
@@ -132,6 +147,10 @@ impl Population {
             preference: draw(12, &self.preference),
             rating_bias: draw(13, &self.rating_bias),
         };
-        Patient { index, population, traits }
+        Patient {
+            index,
+            population,
+            traits,
+        }
     }
 }

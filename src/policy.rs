@@ -131,6 +131,11 @@ impl Policies {
             },
         };
         pa_t.finish();
-        Policies { rom, alliance_feedback, rupture_training, poor_alliance }
+        Policies {
+            rom,
+            alliance_feedback,
+            rupture_training,
+            poor_alliance,
+        }
     }
 }

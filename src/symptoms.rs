@@ -192,7 +192,8 @@ pub fn week_change(
     let room = (severity - scale.min).max(0.0);
     let mut c = WeekChange::default();
     if p.natural.enabled {
-        c.natural = -p.natural.rate * (severity - set_point) + p.natural.noise * scale.sd * d.z(Slot::SymptomNoise);
+        c.natural = -p.natural.rate * (severity - set_point)
+            + p.natural.noise * scale.sd * d.z(Slot::SymptomNoise);
         if d.u(Slot::ShockOccurs) < p.natural.shock_probability {
             c.natural += -d.u(Slot::ShockSize).ln() * p.natural.shock_size * scale.sd;
         }

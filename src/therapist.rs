@@ -68,8 +68,16 @@ pub struct Therapist {
 impl TherapistPool {
     /// Reads one `[[therapist_pools]]` table.
     pub fn read(t: &Table<'_>, index: usize) -> TherapistPool {
-        let default_name = if index == 0 { "clinic".to_string() } else { format!("pool{}", index + 1) };
-        let name = t.name("name", &default_name, "Name of the pool; arms refer to it by `pool`.");
+        let default_name = if index == 0 {
+            "clinic".to_string()
+        } else {
+            format!("pool{}", index + 1)
+        };
+        let name = t.name(
+            "name",
+            &default_name,
+            "Name of the pool; arms refer to it by `pool`.",
+        );
         let therapists = t.int(
             "therapists",
             100,

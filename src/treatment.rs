@@ -104,8 +104,16 @@ impl Design {
 impl Arm {
     /// Reads one `[[arms]]` table. `pools` are the names of the therapist pools.
     pub fn read(t: &Table<'_>, index: usize, pools: &[String], design: &Design) -> Arm {
-        let default_name = if index == 0 { "routine_care".to_string() } else { format!("arm{}", index + 1) };
-        let name = t.name("name", &default_name, "Name of the arm (used in column names, so a-z, 0-9 and _).");
+        let default_name = if index == 0 {
+            "routine_care".to_string()
+        } else {
+            format!("arm{}", index + 1)
+        };
+        let name = t.name(
+            "name",
+            &default_name,
+            "Name of the arm (used in column names, so a-z, 0-9 and _).",
+        );
         let kind = match t.choice("kind", "therapy", &["therapy", "waitlist"],
             "`therapy` (sessions with a therapist of `pool`: bona fide therapy, supportive counselling, care as usual) or `waitlist` (no sessions: waitlist or no-treatment control).") {
             "waitlist" => ArmKind::Waitlist,
@@ -119,18 +127,39 @@ impl Arm {
             match pools.iter().position(|p| *p == pool_name) {
                 Some(i) => Some(i),
                 None => {
-                    let loc = t.get("pool").map_or(t.location().clone(), |n| n.loc.clone());
-                    let hint = crate::scenario::reader::did_you_mean(&pool_name, pools.iter().map(String::as_str))
-                        .map_or(String::new(), |m| format!(" (did you mean \"{m}\"?)"));
-                    t.ctx().error(&t.child("pool"), &loc,
-                        format!("no therapist pool is named \"{pool_name}\"{hint}: expected one of {}", pools.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ")));
+                    let loc = t
+                        .get("pool")
+                        .map_or(t.location().clone(), |n| n.loc.clone());
+                    let hint = crate::scenario::reader::did_you_mean(
+                        &pool_name,
+                        pools.iter().map(String::as_str),
+                    )
+                    .map_or(String::new(), |m| format!(" (did you mean \"{m}\"?)"));
+                    t.ctx().error(
+                        &t.child("pool"),
+                        &loc,
+                        format!(
+                            "no therapist pool is named \"{pool_name}\"{hint}: expected one of {}",
+                            pools
+                                .iter()
+                                .map(|p| format!("\"{p}\""))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
                     None
                 }
             }
         } else {
             if !pool_name.is_empty() {
-                let loc = t.get("pool").map_or(t.location().clone(), |n| n.loc.clone());
-                t.ctx().error(&t.child("pool"), &loc, "a waitlist arm has no therapists: leave `pool` out");
+                let loc = t
+                    .get("pool")
+                    .map_or(t.location().clone(), |n| n.loc.clone());
+                t.ctx().error(
+                    &t.child("pool"),
+                    &loc,
+                    "a waitlist arm has no therapists: leave `pool` out",
+                );
             }
             None
         };

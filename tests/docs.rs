@@ -34,10 +34,16 @@ fn check_or_bless(path: &str, expected: &str) {
 #[test]
 fn default_scenario_file_is_the_all_defaults_scenario() {
     let defaults = Scenario::parse("", "empty", &[]).unwrap();
-    check_or_bless("configs/default.toml", &render::to_toml(&defaults.resolved, HEADER, true));
+    check_or_bless(
+        "configs/default.toml",
+        &render::to_toml(&defaults.resolved, HEADER, true),
+    );
     // And the embedded copy reads back to the same values.
     let embedded = Scenario::embedded_default();
-    assert_eq!(bordin::resolved_toml(&embedded), bordin::resolved_toml(&defaults));
+    assert_eq!(
+        bordin::resolved_toml(&embedded),
+        bordin::resolved_toml(&defaults)
+    );
 }
 
 #[test]
@@ -48,6 +54,9 @@ fn every_key_is_documented_once_in_docs_scenario_md() {
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(unique.len(), patterns.len(), "a key is documented twice");
-    assert!(defaults.docs.iter().all(|d| !d.doc.trim().is_empty()), "a key has no documentation");
+    assert!(
+        defaults.docs.iter().all(|d| !d.doc.trim().is_empty()),
+        "a key has no documentation"
+    );
     check_or_bless("docs/scenario.md", &render::to_markdown(&defaults.docs));
 }

@@ -19,7 +19,9 @@ use crate::interpersonal::ComplementarityParams;
 use crate::measures::MeasurementParams;
 use crate::patient::Population;
 use crate::rupture::{RepairParams, RuptureParams};
-use crate::symptoms::{CommonFactor, Expectancy, NaturalCourse, SuddenGains, SymptomParams, Technique};
+use crate::symptoms::{
+    CommonFactor, Expectancy, NaturalCourse, SuddenGains, SymptomParams, Technique,
+};
 use crate::therapist::TherapistPool;
 use crate::treatment::{Arm, ArmKind, Design};
 use reader::{Ctx, KeyDoc, Node, Resolved, Table, Value};
@@ -85,7 +87,11 @@ impl Scenario {
     ///
     /// # Errors
     /// A [`ScenarioError`] listing every problem, each with its key path and location.
-    pub fn parse(src: &str, source_name: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    pub fn parse(
+        src: &str,
+        source_name: &str,
+        overrides: &[String],
+    ) -> Result<Scenario, ScenarioError> {
         let fail = |diagnostics: Vec<Diagnostic>| ScenarioError {
             source_name: source_name.to_string(),
             diagnostics,
@@ -128,7 +134,11 @@ impl Scenario {
         if !errors.is_empty() {
             return Err(fail(errors));
         }
-        Ok(Scenario { resolved, docs, ..scenario })
+        Ok(Scenario {
+            resolved,
+            docs,
+            ..scenario
+        })
     }
 
     /// Total planned weeks of an arm from intake to the end assessment.
@@ -139,7 +149,11 @@ impl Scenario {
 
 fn read_scenario(ctx: &Ctx, root: &Node) -> Scenario {
     let t = Table::root(ctx, root);
-    let name = t.string("name", "routine outpatient care for depression", "Short name of the scenario, shown in outputs.");
+    let name = t.string(
+        "name",
+        "routine outpatient care for depression",
+        "Short name of the scenario, shown in outputs.",
+    );
     let description = t.string("description", "Adults treated for depression in routine outpatient care, measured on the PHQ-9 (IAPT-like service).", "What the scenario models, in a sentence or two.");
     let run = {
         let r = t.table("run");
@@ -161,13 +175,24 @@ fn read_scenario(ctx: &Ctx, root: &Node) -> Scenario {
     let pools: Vec<TherapistPool> = match &pool_tables {
         Some(ts) if ts.is_empty() => {
             let node = t.get("therapist_pools").expect("present");
-            ctx.error(&t.child("therapist_pools"), &node.loc, "at least one therapist pool is needed");
+            ctx.error(
+                &t.child("therapist_pools"),
+                &node.loc,
+                "at least one therapist pool is needed",
+            );
             Vec::new()
         }
-        Some(ts) => ts.iter().enumerate().map(|(i, pt)| TherapistPool::read(pt, i)).collect(),
+        Some(ts) => ts
+            .iter()
+            .enumerate()
+            .map(|(i, pt)| TherapistPool::read(pt, i))
+            .collect(),
         None => {
             // The default pool, read from an empty table so its keys are documented.
-            let empty = Node { value: Value::Table(Vec::new()), loc: t.location().clone() };
+            let empty = Node {
+                value: Value::Table(Vec::new()),
+                loc: t.location().clone(),
+            };
             let pt = table_at(ctx, &t, "therapist_pools", &empty);
             let p = TherapistPool::read(&pt, 0);
             pt.finish();
@@ -181,12 +206,23 @@ fn read_scenario(ctx: &Ctx, root: &Node) -> Scenario {
     let populations: Vec<Population> = match &pop_tables {
         Some(ts) if ts.is_empty() => {
             let node = t.get("populations").expect("present");
-            ctx.error(&t.child("populations"), &node.loc, "at least one population is needed");
+            ctx.error(
+                &t.child("populations"),
+                &node.loc,
+                "at least one population is needed",
+            );
             Vec::new()
         }
-        Some(ts) => ts.iter().enumerate().map(|(i, pt)| Population::read(pt, i, &instrument)).collect(),
+        Some(ts) => ts
+            .iter()
+            .enumerate()
+            .map(|(i, pt)| Population::read(pt, i, &instrument))
+            .collect(),
         None => {
-            let empty = Node { value: Value::Table(Vec::new()), loc: t.location().clone() };
+            let empty = Node {
+                value: Value::Table(Vec::new()),
+                loc: t.location().clone(),
+            };
             let pt = table_at(ctx, &t, "populations", &empty);
             let p = Population::read(&pt, 0, &instrument);
             pt.finish();
@@ -208,9 +244,16 @@ fn read_scenario(ctx: &Ctx, root: &Node) -> Scenario {
             ctx.error(&t.child("arms"), &node.loc, "at least one arm is needed");
             Vec::new()
         }
-        Some(ts) => ts.iter().enumerate().map(|(i, at)| Arm::read(at, i, &pool_names, &design)).collect(),
+        Some(ts) => ts
+            .iter()
+            .enumerate()
+            .map(|(i, at)| Arm::read(at, i, &pool_names, &design))
+            .collect(),
         None => {
-            let empty = Node { value: Value::Table(Vec::new()), loc: t.location().clone() };
+            let empty = Node {
+                value: Value::Table(Vec::new()),
+                loc: t.location().clone(),
+            };
             let at = table_at(ctx, &t, "arms", &empty);
             let a = Arm::read(&at, 0, &pool_names, &design);
             at.finish();
@@ -266,22 +309,54 @@ fn read_scenario(ctx: &Ctx, root: &Node) -> Scenario {
             reciprocal,
             ruptures,
             repair,
-            symptoms: SymptomParams { natural, common, technique, expectancy, sudden },
+            symptoms: SymptomParams {
+                natural,
+                common,
+                technique,
+                expectancy,
+                sudden,
+            },
             dropout,
             measurement,
         }
     };
     // Names must be unique: they become identifiers and column names.
-    unique_names(ctx, &t, "therapist_pools", pools.iter().map(|p| p.name.as_str()));
-    unique_names(ctx, &t, "populations", populations.iter().map(|p| p.name.as_str()));
+    unique_names(
+        ctx,
+        &t,
+        "therapist_pools",
+        pools.iter().map(|p| p.name.as_str()),
+    );
+    unique_names(
+        ctx,
+        &t,
+        "populations",
+        populations.iter().map(|p| p.name.as_str()),
+    );
     unique_names(ctx, &t, "arms", arms.iter().map(|a| a.name.as_str()));
-    if arms.iter().any(|a| a.kind == ArmKind::Therapy && a.policies.poor_alliance.enabled && a.policies.poor_alliance.after_sessions >= a.sessions) {
+    if arms.iter().any(|a| {
+        a.kind == ArmKind::Therapy
+            && a.policies.poor_alliance.enabled
+            && a.policies.poor_alliance.after_sessions >= a.sessions
+    }) {
         for (i, a) in arms.iter().enumerate() {
-            if a.kind == ArmKind::Therapy && a.policies.poor_alliance.enabled && a.policies.poor_alliance.after_sessions >= a.sessions {
+            if a.kind == ArmKind::Therapy
+                && a.policies.poor_alliance.enabled
+                && a.policies.poor_alliance.after_sessions >= a.sessions
+            {
                 ctx.error(
-                    &[reader::Seg::Key("arms".into()), reader::Seg::Index(i), reader::Seg::Key("policies".into()), reader::Seg::Key("poor_alliance_rule".into()), reader::Seg::Key("after_sessions".into())],
+                    &[
+                        reader::Seg::Key("arms".into()),
+                        reader::Seg::Index(i),
+                        reader::Seg::Key("policies".into()),
+                        reader::Seg::Key("poor_alliance_rule".into()),
+                        reader::Seg::Key("after_sessions".into()),
+                    ],
                     t.location(),
-                    format!("must be below the arm's planned sessions ({}) for the rule to act", a.sessions),
+                    format!(
+                        "must be below the arm's planned sessions ({}) for the rule to act",
+                        a.sessions
+                    ),
                 );
             }
         }
@@ -317,7 +392,9 @@ fn unique_names<'n>(ctx: &Ctx, t: &Table<'_>, key: &str, names: impl Iterator<It
             let mut p = t.child(key);
             p.push(reader::Seg::Index(i));
             p.push(reader::Seg::Key("name".into()));
-            let loc = t.get_quiet(key).map_or(t.location().clone(), |node| node.loc.clone());
+            let loc = t
+                .get_quiet(key)
+                .map_or(t.location().clone(), |node| node.loc.clone());
             ctx.error(&p, &loc, format!("the name \"{n}\" is already used by another element of `{key}`; names must be unique"));
         }
         seen.push(n);

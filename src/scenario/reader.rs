@@ -143,14 +143,21 @@ impl LineIndex {
 /// Parses TOML text into a located tree.
 pub fn parse_document(src: &str, file: &str) -> Result<Node, Diagnostic> {
     let doc = toml_edit::Document::parse(src).map_err(|e| {
-        let loc = e.span().map_or(Location::File { file: file.into(), line: 0, col: 0 }, |sp| {
-            let (line, col) = LineIndex::new(src).locate(src, sp.start);
+        let loc = e.span().map_or(
             Location::File {
                 file: file.into(),
-                line,
-                col,
-            }
-        });
+                line: 0,
+                col: 0,
+            },
+            |sp| {
+                let (line, col) = LineIndex::new(src).locate(src, sp.start);
+                Location::File {
+                    file: file.into(),
+                    line,
+                    col,
+                }
+            },
+        );
         Diagnostic {
             path: String::new(),
             message: format!("not valid TOML: {}", e.message().trim()),
@@ -260,8 +267,10 @@ impl Converter<'_> {
 pub fn parse_override_value(text: &str, origin: &str) -> Node {
     let loc = Location::Override(origin.to_string());
     let wrapped = format!("v = {text}");
-    if let Ok(doc) = toml_edit::Document::parse(wrapped.as_str()) {
-        if let Some(item) = doc.as_table().get("v") {
+    if let Ok(doc) = toml_edit::Document::parse(wrapped.as_str())
+        && let Some(item) = doc.as_table().get("v")
+    {
+        {
             let conv = Converter {
                 src: "",
                 file: "",
@@ -303,7 +312,9 @@ pub fn apply_override(root: &mut Node, path: &[Seg], value: Node) -> Result<(), 
             Seg::Key(k) => {
                 let kind = node.value.kind();
                 let Value::Table(entries) = &mut node.value else {
-                    return Err(format!("`{here}` is {kind}, not a table, so it has no key `{k}`"));
+                    return Err(format!(
+                        "`{here}` is {kind}, not a table, so it has no key `{k}`"
+                    ));
                 };
                 let pos = match entries.iter().position(|e| &e.key == k) {
                     Some(p) => p,
@@ -333,7 +344,9 @@ pub fn apply_override(root: &mut Node, path: &[Seg], value: Node) -> Result<(), 
             Seg::Index(i) => {
                 let kind = node.value.kind();
                 let Value::Array(items) = &mut node.value else {
-                    return Err(format!("`{here}` is {kind}, not an array, so it has no element [{i}]"));
+                    return Err(format!(
+                        "`{here}` is {kind}, not an array, so it has no element [{i}]"
+                    ));
                 };
                 if *i > items.len() {
                     return Err(format!(
@@ -460,7 +473,11 @@ impl<'a> Table<'a> {
         let entries: &'a [Entry] = match &node.value {
             Value::Table(e) => e,
             other => {
-                ctx.error(&path, &node.loc, format!("expected a table, found {}", other.kind()));
+                ctx.error(
+                    &path,
+                    &node.loc,
+                    format!("expected a table, found {}", other.kind()),
+                );
                 NO_ENTRIES
             }
         };
@@ -539,7 +556,8 @@ impl<'a> Table<'a> {
     pub fn f64(&self, key: &'static str, default: f64, lo: f64, hi: f64, doc: &str) -> f64 {
         let range = range_text(lo, hi);
         let path = self.child(key);
-        self.ctx.document(&path, fmt_num(default), range.clone(), doc);
+        self.ctx
+            .document(&path, fmt_num(default), range.clone(), doc);
         let v = match self.get(key) {
             None => default,
             Some(node) => match number(&node.value) {
@@ -548,7 +566,10 @@ impl<'a> Table<'a> {
                     self.ctx.error(
                         &path,
                         &node.loc,
-                        format!("{} is out of range: expected a number in {range}", fmt_num(x)),
+                        format!(
+                            "{} is out of range: expected a number in {range}",
+                            fmt_num(x)
+                        ),
                     );
                     default
                 }
@@ -570,7 +591,8 @@ impl<'a> Table<'a> {
     pub fn int(&self, key: &'static str, default: i64, lo: i64, hi: i64, doc: &str) -> i64 {
         let range = format!("[{lo}, {hi}]");
         let path = self.child(key);
-        self.ctx.document(&path, default.to_string(), range.clone(), doc);
+        self.ctx
+            .document(&path, default.to_string(), range.clone(), doc);
         let v = match self.get(key) {
             None => default,
             Some(node) => match &node.value {
@@ -642,7 +664,8 @@ impl<'a> Table<'a> {
                 }
             },
         };
-        self.ctx.resolve(&path, toml_edit::Value::from(v.as_str()), doc);
+        self.ctx
+            .resolve(&path, toml_edit::Value::from(v.as_str()), doc);
         v
     }
 
@@ -682,8 +705,12 @@ impl<'a> Table<'a> {
             .map(|o| format!("\"{o}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        self.ctx
-            .document(&path, format!("\"{default}\""), format!("one of {list}"), doc);
+        self.ctx.document(
+            &path,
+            format!("\"{default}\""),
+            format!("one of {list}"),
+            doc,
+        );
         let v = match self.get(key) {
             None => default,
             Some(node) => match &node.value {
@@ -743,7 +770,10 @@ impl<'a> Table<'a> {
                 self.ctx.error(
                     &path,
                     &node.loc,
-                    format!("expected an array of tables ([[{key}]]), found {}", other.kind()),
+                    format!(
+                        "expected an array of tables ([[{key}]]), found {}",
+                        other.kind()
+                    ),
                 );
                 None
             }

@@ -48,7 +48,9 @@ pub fn to_toml(resolved: &[Resolved], header: &str, comments: bool) -> String {
                 // Open every array element on the way that has not been opened yet.
                 for depth in 1..=table.len() {
                     let prefix = &table[..depth];
-                    let opened = current.as_ref().is_some_and(|c| c.len() >= depth && c[..depth] == *prefix);
+                    let opened = current
+                        .as_ref()
+                        .is_some_and(|c| c.len() >= depth && c[..depth] == *prefix);
                     if opened {
                         continue;
                     }
@@ -93,7 +95,11 @@ pub fn to_markdown(docs: &[KeyDoc]) -> String {
         };
         if table != section {
             section = table.to_string();
-            let title = if table.is_empty() { "top level".to_string() } else { format!("`{table}`") };
+            let title = if table.is_empty() {
+                "top level".to_string()
+            } else {
+                format!("`{table}`")
+            };
             out.push_str(&format!(
                 "\n## {title}\n\n| key | default | range | meaning |\n|---|---|---|---|\n"
             ));

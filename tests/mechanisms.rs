@@ -1,0 +1,389 @@
+//! Each mechanism has a test that fails if the mechanism is removed or inverted.
+//!
+//! Statistical tests use a fixed seed and tolerances derived from the Monte Carlo error of the
+//! statistic at the sample size used (stated at each assertion), never a band so wide it
+//! cannot fail.
+
+mod common;
+
+use bordin::alliance::Alliance;
+use bordin::attendance::Ending;
+use bordin::interpersonal::session_behaviour;
+use bordin::rng::{Entity, Purpose, Slot, Streams, WEEK_SLOTS, WeekDraws};
+use bordin::rupture::{self, RuptureKind, RuptureModifiers};
+use common::{mean_se, outcomes, pearson, scenario};
+
+fn draws(set: &[(Slot, f64)]) -> WeekDraws {
+    let mut u = [0.5; WEEK_SLOTS];
+    for (s, v) in set {
+        u[*s as usize] = *v;
+    }
+    WeekDraws::from_uniforms(u)
+}
+
+/// Repair: a repaired rupture brings the alliance back above its pre-rupture level (V-shape);
+/// an unrepaired one leaves it below and adds strain.
+#[test]
+fn repaired_rupture_leaves_alliance_above_its_pre_rupture_level() {
+    let sc = scenario(&[]);
+    let m = &sc.mechanisms;
+    let th = sc.therapist_pools[0].draw(&Streams::new(1), 0, 0, 0).traits;
+    let pt = sc.populations[0].draw(&Streams::new(1), 0, 0, 0).traits;
+    let start = Alliance {
+        bond: 0.6,
+        goals: 0.6,
+        tasks: 0.6,
+    };
+    let base = [
+        (Slot::RuptureOccurs, 1e-4),
+        (Slot::RuptureSeverity, 0.2),
+        (Slot::TherapistNotices, 1e-4),
+    ];
+    let mut a = start;
+    let d = draws(&[base[0], base[1], base[2], (Slot::Repair, 1e-4)]);
+    let (e, strain) = rupture::session_rupture(
+        &m.ruptures,
+        &m.repair,
+        &th,
+        &pt,
+        &mut a,
+        1.0,
+        RuptureModifiers::default(),
+        &d,
+    )
+    .unwrap();
+    assert!(e.repaired);
+    assert!(
+        e.alliance_after_drop < start.total(),
+        "a rupture costs alliance at once"
+    );
+    assert!(
+        a.total() > start.total(),
+        "repaired: {} must exceed {}",
+        a.total(),
+        start.total()
+    );
+    assert_eq!(strain, 0.0);
+
+    let mut b = start;
+    let d = draws(&[base[0], base[1], base[2], (Slot::Repair, 1.0 - 1e-4)]);
+    let (e, strain) = rupture::session_rupture(
+        &m.ruptures,
+        &m.repair,
+        &th,
+        &pt,
+        &mut b,
+        1.0,
+        RuptureModifiers::default(),
+        &d,
+    )
+    .unwrap();
+    assert!(!e.repaired);
+    assert!(b.total() < start.total() && strain > 0.0);
+
+    // And in whole runs: every repaired rupture ends its session above the pre-rupture level.
+    let sc = scenario(&["run.patients=400"]);
+    let mut repaired = 0;
+    for o in outcomes(&sc, true, false) {
+        for s in &o.course.sessions {
+            if let Some(e) = s.rupture.filter(|e| e.repaired && e.alliance_before < 0.99) {
+                repaired += 1;
+                assert!(
+                    s.alliance.total() > e.alliance_before,
+                    "V-shape violated: {e:?} then {:?}",
+                    s.alliance
+                );
+            }
+        }
+    }
+    assert!(repaired > 100, "too few repairs to check: {repaired}");
+}
+
+/// Per-patient rupture rates (ruptures per attended session) of two scenarios: the difference
+/// and its standard error (Welch).
+fn rupture_rates(overrides: &[&str]) -> Vec<f64> {
+    let sc = scenario(overrides);
+    outcomes(&sc, false, false)
+        .iter()
+        .map(|o| f64::from(o.course.ruptures) / f64::from(o.course.sessions_attended.max(1)))
+        .collect()
+}
+
+/// Rigidity: rigid therapists meet more ruptures (Castonguay et al. 1996).
+#[test]
+fn rigid_therapists_have_more_ruptures() {
+    let (rigid, rse) = mean_se(&rupture_rates(&[
+        "run.patients=1500",
+        "therapist_pools[0].flexibility=0.1",
+    ]));
+    let (flex, fse) = mean_se(&rupture_rates(&[
+        "run.patients=1500",
+        "therapist_pools[0].flexibility=0.9",
+    ]));
+    let se = (rse * rse + fse * fse).sqrt();
+    // 5 SE: a false failure has probability below 1e-6 if the mechanism works.
+    assert!(
+        rigid - flex > 5.0 * se,
+        "rigid {rigid:.3} vs flexible {flex:.3} (se {se:.4})"
+    );
+}
+
+/// The alliance-outcome link is causal in the model: switching off the alliance's effects on
+/// symptoms (common factor and technique gating) and the reverse path removes the correlation.
+/// Dropout and good-enough endings are off so that no other path links alliance and outcome.
+#[test]
+fn switching_the_alliance_effect_off_removes_the_alliance_outcome_correlation() {
+    let base = [
+        "run.patients=3000",
+        "mechanisms.dropout.enabled=false",
+        "design.ending=\"fixed\"",
+    ];
+    let on = scenario(&base);
+    let mut off_o: Vec<&str> = base.to_vec();
+    off_o.extend([
+        "mechanisms.common_factor.enabled=false",
+        "mechanisms.technique.gating=false",
+        "mechanisms.reciprocal.enabled=false",
+    ]);
+    let off = scenario(&off_o);
+    let r = |sc: &bordin::Scenario| {
+        let o = outcomes(sc, false, false);
+        bordin::analysis::summarize(sc, &o)[0].alliance_outcome_r
+    };
+    let (r_on, r_off) = (r(&on), r(&off));
+    // SE of r near 0 is 1/sqrt(n) = 0.018 at n = 3000: |r_off| < 3 SE; r_on far above.
+    let se = 1.0 / 3000f64.sqrt();
+    assert!(
+        r_off.abs() < 3.0 * se,
+        "r without alliance effects: {r_off}"
+    );
+    assert!(r_on > 0.2, "r with alliance effects: {r_on}");
+}
+
+/// Poor alliance: more sessions worsen symptoms when the harmful common-factor mechanism is on
+/// (Goldsmith et al. 2015), and not when it is off. Each patient is simulated with 4 and 16
+/// sessions with common random numbers (counterfactual), so the paired difference is the
+/// causal effect of 12 more sessions.
+#[test]
+fn poor_alliance_with_more_sessions_worsens_symptoms() {
+    let toml = r#"
+[run]
+patients = 1500
+[design]
+ending = "fixed"
+[[arms]]
+name = "short"
+sessions = 4
+[[arms]]
+name = "long"
+sessions = 16
+[mechanisms.alliance]
+ceiling_base = -2.5
+[mechanisms.dropout]
+enabled = false
+[mechanisms.natural_course]
+enabled = false
+[mechanisms.expectancy]
+enabled = false
+"#;
+    let effect = |harmful: &str| {
+        let sc = common::scenario_from(toml, &[harmful]);
+        let diffs: Vec<f64> = outcomes(&sc, false, true)
+            .iter()
+            .map(|o| o.potential[1].end_latent - o.potential[0].end_latent)
+            .collect();
+        mean_se(&diffs)
+    };
+    let (on, on_se) = effect("mechanisms.common_factor.harmful=true");
+    let (off, off_se) = effect("mechanisms.common_factor.harmful=false");
+    assert!(
+        on > 5.0 * on_se,
+        "harm of 12 more sessions on a poor alliance: {on:.3} (se {on_se:.3})"
+    );
+    assert!(
+        off < 2.0 * off_se,
+        "without the harmful mechanism, more sessions do no harm: {off:.3} (se {off_se:.3})"
+    );
+}
+
+/// Complementarity (C1): warmth corresponds, dominance reciprocates; off, neither.
+#[test]
+fn complementarity_makes_warmth_correspond_and_dominance_reciprocate() {
+    let sc = scenario(&[]);
+    let streams = Streams::new(3);
+    let (mut tw, mut pw, mut td, mut pd) = (vec![], vec![], vec![], vec![]);
+    let mut off_w = (vec![], vec![]);
+    let mut p_off = sc.mechanisms.complementarity.clone();
+    p_off.enabled = false;
+    for i in 0..4000u64 {
+        let th = sc.therapist_pools[0].draw(&streams, 0, 0, i as u32).traits;
+        let pt = sc.populations[0].draw(&streams, 0, i, 0).traits;
+        let mut d = WeekDraws::default();
+        streams
+            .stream(0, Entity::Patient, i, Purpose::Weeks, 0)
+            .fill_week(1, &mut d);
+        let b = session_behaviour(&sc.mechanisms.complementarity, &th, &pt, 0.0, &d);
+        tw.push(b.therapist_warmth);
+        pw.push(b.patient_warmth);
+        td.push(b.therapist_dominance);
+        pd.push(b.patient_dominance);
+        let b0 = session_behaviour(&p_off, &th, &pt, 0.0, &d);
+        off_w.0.push(b0.therapist_warmth);
+        off_w.1.push(b0.patient_warmth);
+    }
+    // SE of r near 0 is 1/sqrt(4000) = 0.016.
+    let se = 1.0 / 4000f64.sqrt();
+    assert!(
+        pearson(&tw, &pw) > 5.0 * se,
+        "warmth correspondence {}",
+        pearson(&tw, &pw)
+    );
+    assert!(
+        pearson(&td, &pd) < -5.0 * se,
+        "dominance reciprocity {}",
+        pearson(&td, &pd)
+    );
+    assert!(pearson(&off_w.0, &off_w.1).abs() < 3.0 * se);
+}
+
+/// Rupture types (R8): withdrawal is more frequent; confrontation costs more alliance at once.
+#[test]
+fn withdrawal_is_common_and_confrontation_costs_more() {
+    let sc = scenario(&["run.patients=1000"]);
+    let (mut w_drop, mut c_drop) = (vec![], vec![]);
+    for o in outcomes(&sc, true, false) {
+        for s in &o.course.sessions {
+            if let Some(e) = s.rupture {
+                let drop = (e.alliance_before - e.alliance_after_drop) / e.severity.max(1e-9);
+                match e.kind {
+                    RuptureKind::Withdrawal => w_drop.push(drop),
+                    RuptureKind::Confrontation => c_drop.push(drop),
+                }
+            }
+        }
+    }
+    // Share of withdrawals above one half by more than 5 binomial SEs.
+    let n = (w_drop.len() + c_drop.len()) as f64;
+    let share = w_drop.len() as f64 / n;
+    assert!(
+        share - 0.5 > 5.0 * (0.25 / n).sqrt(),
+        "withdrawal share {share:.3} of {n} ruptures"
+    );
+    let (w, wse) = mean_se(&w_drop);
+    let (c, cse) = mean_se(&c_drop);
+    assert!(
+        c - w > 5.0 * (wse * wse + cse * cse).sqrt(),
+        "drop per unit severity: confrontation {c:.4}, withdrawal {w:.4}"
+    );
+}
+
+/// Raters (R4-R7): observers code more ruptures than therapists, therapists more than patients.
+#[test]
+fn observers_report_more_ruptures_than_therapists_and_therapists_than_patients() {
+    let sc = scenario(&["run.patients=1500"]);
+    let o = outcomes(&sc, false, false);
+    let per_patient = |f: fn(&bordin::course::Course) -> u32| -> Vec<f64> {
+        o.iter()
+            .map(|x| f64::from(f(&x.course)) / f64::from(x.course.sessions_attended.max(1)))
+            .collect()
+    };
+    let p = per_patient(|c| c.ruptures_reported_by_patient);
+    let t = per_patient(|c| c.ruptures_reported_by_therapist);
+    let ob = per_patient(|c| c.ruptures_reported_by_observer);
+    let diff =
+        |a: &[f64], b: &[f64]| mean_se(&a.iter().zip(b).map(|(x, y)| x - y).collect::<Vec<_>>());
+    let (d1, s1) = diff(&ob, &t);
+    let (d2, s2) = diff(&t, &p);
+    assert!(d1 > 4.0 * s1, "observer - therapist {d1} (se {s1})");
+    assert!(d2 > 4.0 * s2, "therapist - patient {d2} (se {s2})");
+}
+
+/// Switches: each mechanism switched off is really off.
+#[test]
+fn switched_off_mechanisms_leave_no_trace() {
+    let o = outcomes(
+        &scenario(&["run.patients=300", "mechanisms.ruptures.enabled=false"]),
+        false,
+        false,
+    );
+    assert!(o.iter().all(|x| x.course.ruptures == 0));
+    let o = outcomes(
+        &scenario(&["run.patients=300", "mechanisms.dropout.enabled=false"]),
+        false,
+        false,
+    );
+    assert!(o.iter().all(|x| x.course.ending != Ending::DroppedOut));
+    let o = outcomes(
+        &scenario(&["run.patients=300", "mechanisms.sudden_gains.enabled=false"]),
+        false,
+        false,
+    );
+    assert!(o.iter().all(|x| x.course.sudden_gains == 0));
+    let sc = scenario(&["run.patients=300", "mechanisms.measurement.enabled=false"]);
+    for x in outcomes(&sc, true, false) {
+        assert_eq!(x.course.intake_score, x.course.intake_latent.round());
+        for s in &x.course.sessions {
+            assert_eq!(s.symptom_score, s.symptom_latent.round());
+        }
+    }
+    let o = outcomes(
+        &scenario(&["run.patients=300", "mechanisms.repair.enabled=false"]),
+        false,
+        false,
+    );
+    assert!(o.iter().all(|x| x.course.repairs == 0));
+    assert!(o.iter().map(|x| x.course.ruptures).sum::<u32>() > 300);
+}
+
+/// Expectancy (D3): patients improve between booking and session 1 only when it is on.
+#[test]
+fn expectancy_brings_improvement_before_the_first_session() {
+    let gain = |on: &str| {
+        let sc = scenario(&[
+            "run.patients=1500",
+            "design.wait_weeks=3",
+            "mechanisms.natural_course.enabled=false",
+            on,
+        ]);
+        let d: Vec<f64> = outcomes(&sc, true, false)
+            .iter()
+            .map(|o| o.course.intake_latent - o.course.sessions[0].symptom_latent)
+            .collect();
+        mean_se(&d)
+    };
+    let (on, se) = gain("mechanisms.expectancy.enabled=true");
+    let (off, _) = gain("mechanisms.expectancy.enabled=false");
+    assert!(on > 5.0 * se, "pre-treatment improvement {on} (se {se})");
+    assert_eq!(off, 0.0);
+}
+
+/// Therapist effects (T10, A5): therapists with more facilitative skill get better outcomes,
+/// through the alliance. The correlation of FIS with therapist mean change must be negative
+/// (change is final - intake, so negative is better).
+#[test]
+fn more_skilled_therapists_have_better_outcomes() {
+    let sc = scenario(&["run.patients=6000", "therapist_pools[0].therapists=200"]);
+    let col = bordin::engine::collect(
+        &sc,
+        &bordin::engine::RunOptions {
+            record_sessions: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (_, therapists, outs) = &col.replicates[0];
+    let mut sum = vec![(0.0, 0u32); therapists[0].len()];
+    for o in outs {
+        let t = o.therapist.unwrap() as usize;
+        sum[t].0 += o.course.final_score - o.course.intake_score;
+        sum[t].1 += 1;
+    }
+    let fis: Vec<f64> = therapists[0].iter().map(|t| t.traits.fis).collect();
+    let mean: Vec<f64> = sum.iter().map(|(s, n)| s / f64::from(*n)).collect();
+    let r = pearson(&fis, &mean);
+    // 200 therapists: SE of r near 0 is 0.071; require r < -3 SE.
+    assert!(
+        r < -3.0 / 200f64.sqrt(),
+        "r(FIS, therapist mean change) = {r}"
+    );
+}
