@@ -125,13 +125,16 @@ impl Scenario {
                 });
             }
         }
-        if !errors.is_empty() {
-            return Err(fail(errors));
-        }
         let ctx = Ctx::default();
         let scenario = read_scenario(&ctx, &root);
-        let (errors, docs, resolved) = ctx.into_parts();
+        let (read_errors, docs, resolved) = ctx.into_parts();
+        errors.extend(read_errors);
         if !errors.is_empty() {
+            // Overrides first (in command-line order), then the file from top to bottom.
+            errors.sort_by_key(|d| match &d.loc {
+                Location::Override(_) => (0, 0, 0),
+                Location::File { line, col, .. } => (1, *line, *col),
+            });
             return Err(fail(errors));
         }
         Ok(Scenario {
