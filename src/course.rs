@@ -62,6 +62,8 @@ pub struct SessionRecord {
     pub alliance: Alliance,
     pub wai_patient: u32,
     pub wai_therapist: u32,
+    /// The patient's 12 WAI-SR item ratings (0 when not attended).
+    pub wai_patient_items: [u8; 12],
     pub wai_observer: f64,
     pub complementarity: f64,
     pub rupture_hazard: f64,
@@ -146,7 +148,7 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut Stream) -> Course {
         sd: inst.sd,
     };
     let wait = sc.design.wait_weeks;
-    let end_week = wait + arm.sessions;
+    let end_week = sc.end_week(arm);
     let mut d = WeekDraws::default();
 
     weeks.fill_week(0, &mut d);
@@ -198,7 +200,7 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut Stream) -> Course {
     // assessment follows it.
     let (last_week, assess_end) = if arm.kind == ArmKind::Waitlist || input.therapists.is_empty() {
         waitlist_weeks(input, weeks, &mut d, &mut s, set_point, &mut course);
-        (end_week, false)
+        (sc.design.session_week(arm.sessions), false)
     } else {
         therapy_sessions(input, weeks, &mut d, &mut s, set_point, &mut course)
     };
@@ -256,6 +258,7 @@ fn waitlist_weeks(
                 alliance: Alliance::default(),
                 wai_patient: 0,
                 wai_therapist: 0,
+                wai_patient_items: [0; 12],
                 wai_observer: f64::NAN,
                 complementarity: f64::NAN,
                 rupture_hazard: 0.0,
@@ -490,6 +493,7 @@ fn therapy_sessions(
                 alliance: a_end,
                 wai_patient,
                 wai_therapist: wai_total(&items_t),
+                wai_patient_items: items_p,
                 wai_observer: wai_obs,
                 complementarity: beh.complementarity,
                 rupture_hazard: hazard,

@@ -146,7 +146,10 @@ impl Scenario {
 
     /// Total planned weeks of an arm from intake to the end assessment.
     pub fn end_week(&self, arm: &Arm) -> u32 {
-        self.design.wait_weeks + arm.sessions
+        match self.design.follow_up_week {
+            0 => self.design.wait_weeks + arm.sessions,
+            w => w,
+        }
     }
 }
 
@@ -360,6 +363,18 @@ fn read_scenario(ctx: &Ctx, root: &Node) -> Scenario {
                         "must be below the arm's planned sessions ({}) for the rule to act",
                         a.sessions
                     ),
+                );
+            }
+        }
+    }
+    if design.follow_up_week > 0 {
+        for (i, a) in arms.iter().enumerate() {
+            let last = design.wait_weeks + a.sessions;
+            if design.follow_up_week < last {
+                ctx.error(
+                    &[reader::Seg::Key("design".into()), reader::Seg::Key("follow_up_week".into())],
+                    t.location(),
+                    format!("week {} comes before the planned end of arm `{}` (arms[{i}]: week {last}); expected 0 or at least {last}", design.follow_up_week, a.name),
                 );
             }
         }
