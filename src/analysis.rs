@@ -95,6 +95,11 @@ impl<const K: usize> CoMoments<K> {
         let (ray, rax, rxy) = (self.r(a, y), self.r(a, x), self.r(x, y));
         (ray - rax * rxy) / (1.0 - rxy * rxy).sqrt()
     }
+    /// Coefficient of `x` in the least-squares regression of `y` on `x` and `z`.
+    pub fn partial_slope(&self, y: usize, x: usize, z: usize) -> f64 {
+        let c = &self.c;
+        (c[x][y] * c[z][z] - c[x][z] * c[z][y]) / (c[x][x] * c[z][z] - c[x][z] * c[x][z])
+    }
     /// Merges another accumulator (Chan et al.'s parallel formula).
     pub fn merge(&mut self, o: &Self) {
         if o.n == 0 {

@@ -15,6 +15,7 @@
 pub mod alliance;
 pub mod analysis;
 pub mod attendance;
+pub mod calibration;
 pub mod course;
 pub mod distribution;
 pub mod engine;

@@ -59,6 +59,19 @@ enum Command {
     },
     /// Print the embedded default scenario (every key, with its documentation).
     DefaultScenario,
+    /// Run the calibration scenarios and check every published target (exit 0 only when every
+    /// confirmed target passes).
+    Calibrate {
+        /// Fewer replicates; bands widened by two Monte Carlo standard errors.
+        #[arg(long)]
+        quick: bool,
+        /// Directory for calibration.csv and calibration.md.
+        #[arg(long, default_value = "calibration")]
+        out: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -143,6 +156,37 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                 sc.run.replicates
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Calibrate {
+            quick,
+            out,
+            threads,
+        } => {
+            if threads == Some(0) {
+                return Err(bordin::Error::Usage("--threads must be at least 1".into()));
+            }
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.unwrap_or(0))
+                .build()
+                .map_err(|e| bordin::Error::Threads {
+                    threads: threads.unwrap_or(0),
+                    message: e.to_string(),
+                })?;
+            let results = pool.install(|| {
+                bordin::calibration::calibrate(&bordin::calibration::CalibrateOptions { quick })
+            })?;
+            bordin::calibration::write(&out, &results, quick)?;
+            print!("{}", bordin::calibration::text_table(&results));
+            println!(
+                "wrote {} and {}",
+                out.join("calibration.csv").display(),
+                out.join("calibration.md").display()
+            );
+            Ok(if bordin::calibration::all_confirmed_pass(&results) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::DefaultScenario => {
             print!("{}", bordin::scenario::DEFAULT_SCENARIO);
