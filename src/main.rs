@@ -23,14 +23,15 @@ enum Command {
         /// Output directory (created if missing; a non-empty one needs --force).
         #[arg(long, default_value = "results")]
         out: PathBuf,
-        /// Overwrite files in a non-empty output directory.
+        /// Write into a non-empty output directory: bordin's own output files there are replaced,
+        /// and those this run does not write are removed; other files are left alone.
         #[arg(long)]
         force: bool,
-        /// Seed (overrides run.seed).
-        #[arg(long)]
+        /// Seed (overrides run.seed; 0 to 9223372036854775807, the TOML integer range).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
         seed: Option<u64>,
         /// Replicates (overrides run.replicates).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         replicates: Option<u64>,
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long)]

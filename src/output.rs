@@ -182,7 +182,18 @@ impl Drop for AtomicFile {
     }
 }
 
-/// Prepares an output directory: creates it, or refuses a non-empty one unless `force`.
+/// The files `bordin run` writes.
+pub const RUN_FILES: &[&str] = &[
+    "sessions.csv",
+    "patients.csv",
+    "therapists.csv",
+    "summary.csv",
+    "manifest.json",
+];
+
+/// Prepares an output directory: creates it, or refuses a non-empty one unless `force`. With
+/// `force`, bordin's own output files (`RUN_FILES`) and leftover temporary files are removed
+/// first, so no file of an earlier run survives beside the new ones; other files stay.
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
     if dir.exists() {
         if !dir.is_dir() {
@@ -197,6 +208,15 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
         })?;
         if entries.next().is_some() && !force {
             return Err(Error::OutputNotEmpty(dir.to_path_buf()));
+        }
+        for name in RUN_FILES
+            .iter()
+            .flat_map(|n| [n.to_string(), format!(".{n}.tmp")])
+        {
+            let path = dir.join(&name);
+            if path.is_file() {
+                fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
+            }
         }
         Ok(())
     } else {

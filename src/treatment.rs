@@ -109,6 +109,28 @@ impl Design {
 impl Arm {
     /// Reads one `[[arms]]` table. `pools` are the names of the therapist pools.
     pub fn read(t: &Table<'_>, index: usize, pools: &[String], design: &Design) -> Arm {
+        let arm = Arm::read_fields(t, index, pools, design);
+        let rule = &arm.policies.poor_alliance;
+        if arm.kind == ArmKind::Therapy && rule.enabled && rule.after_sessions >= arm.sessions {
+            let keys = ["policies", "poor_alliance_rule", "after_sessions"];
+            let mut path = t.path().to_vec();
+            path.extend(
+                keys.iter()
+                    .map(|k| crate::scenario::reader::Seg::Key(k.to_string())),
+            );
+            t.ctx().error(
+                &path,
+                &t.location_of(&keys),
+                format!(
+                    "{} must be below the arm's planned sessions ({}) for the rule to act",
+                    rule.after_sessions, arm.sessions
+                ),
+            );
+        }
+        arm
+    }
+
+    fn read_fields(t: &Table<'_>, index: usize, pools: &[String], design: &Design) -> Arm {
         let default_name = if index == 0 {
             "routine_care".to_string()
         } else {

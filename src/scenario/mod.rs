@@ -23,7 +23,7 @@ use crate::symptoms::{
     CommonFactor, Expectancy, NaturalCourse, SuddenGains, SymptomParams, Technique,
 };
 use crate::therapist::TherapistPool;
-use crate::treatment::{Arm, ArmKind, Design};
+use crate::treatment::{Arm, Design};
 use reader::{Ctx, KeyDoc, Node, Resolved, Table, Value};
 
 /// The embedded default scenario: routine outpatient care for depression on the PHQ-9.
@@ -340,33 +340,6 @@ fn read_scenario(ctx: &Ctx, root: &Node) -> Scenario {
         populations.iter().map(|p| p.name.as_str()),
     );
     unique_names(ctx, &t, "arms", arms.iter().map(|a| a.name.as_str()));
-    if arms.iter().any(|a| {
-        a.kind == ArmKind::Therapy
-            && a.policies.poor_alliance.enabled
-            && a.policies.poor_alliance.after_sessions >= a.sessions
-    }) {
-        for (i, a) in arms.iter().enumerate() {
-            if a.kind == ArmKind::Therapy
-                && a.policies.poor_alliance.enabled
-                && a.policies.poor_alliance.after_sessions >= a.sessions
-            {
-                ctx.error(
-                    &[
-                        reader::Seg::Key("arms".into()),
-                        reader::Seg::Index(i),
-                        reader::Seg::Key("policies".into()),
-                        reader::Seg::Key("poor_alliance_rule".into()),
-                        reader::Seg::Key("after_sessions".into()),
-                    ],
-                    t.location(),
-                    format!(
-                        "must be below the arm's planned sessions ({}) for the rule to act",
-                        a.sessions
-                    ),
-                );
-            }
-        }
-    }
     if design.follow_up_week > 0 {
         for (i, a) in arms.iter().enumerate() {
             let last = design.wait_weeks + a.sessions;
@@ -410,9 +383,13 @@ fn unique_names<'n>(ctx: &Ctx, t: &Table<'_>, key: &str, names: impl Iterator<It
             let mut p = t.child(key);
             p.push(reader::Seg::Index(i));
             p.push(reader::Seg::Key("name".into()));
-            let loc = t
-                .get_quiet(key)
-                .map_or(t.location().clone(), |node| node.loc.clone());
+            let loc = match t.get_quiet(key).map(|n| &n.value) {
+                Some(Value::Array(items)) => items
+                    .get(i)
+                    .and_then(|n| n.lookup(&["name"]))
+                    .map_or(t.location().clone(), |n| n.loc.clone()),
+                _ => t.location().clone(),
+            };
             ctx.error(&p, &loc, format!("the name \"{n}\" is already used by another element of `{key}`; names must be unique"));
         }
         seen.push(n);

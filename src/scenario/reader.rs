@@ -83,6 +83,20 @@ pub struct Node {
     pub loc: Location,
 }
 
+impl Node {
+    /// The node at a path of keys below this one.
+    pub fn lookup(&self, keys: &[&str]) -> Option<&Node> {
+        let mut node = self;
+        for k in keys {
+            let Value::Table(entries) = &node.value else {
+                return None;
+            };
+            node = &entries.iter().find(|e| e.key == *k)?.node;
+        }
+        Some(node)
+    }
+}
+
 /// TOML values, as the reader needs them.
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -510,6 +524,16 @@ impl<'a> Table<'a> {
     /// Looks a key up without marking it as asked for.
     pub fn get_quiet(&self, key: &str) -> Option<&'a Node> {
         self.entries.iter().find(|e| e.key == key).map(|e| &e.node)
+    }
+
+    /// The location of the value at a path of keys below this table, or of the table itself.
+    pub fn location_of(&self, keys: &[&str]) -> Location {
+        let Some((first, rest)) = keys.split_first() else {
+            return self.loc.clone();
+        };
+        self.get_quiet(first)
+            .and_then(|n| n.lookup(rest))
+            .map_or(self.loc.clone(), |n| n.loc.clone())
     }
 
     /// The path of this table.
