@@ -18,7 +18,7 @@ use crate::interpersonal::session_behaviour;
 use crate::measures::{observer_alliance, symptom_score, wai_sr_items, wai_total};
 use crate::patient::Patient;
 use crate::policy::PoorAllianceAction;
-use crate::rng::{Slot, Stream, WeekDraws};
+use crate::rng::{Slot, WeekDraws, WeekStreams};
 use crate::rupture::{self, RuptureEvent, RuptureModifiers};
 use crate::scenario::Scenario;
 use crate::symptoms::{Scale, SessionEffect, week_change};
@@ -135,7 +135,7 @@ fn trained(t: &TherapistTraits, arm: &Arm) -> TherapistTraits {
 }
 
 /// Simulates one course. `weeks` is the patient's week stream.
-pub fn simulate(input: &CourseInput<'_>, weeks: &mut Stream) -> Course {
+pub fn simulate(input: &CourseInput<'_>, weeks: &mut WeekStreams) -> Course {
     let sc = input.scenario;
     let arm = input.arm;
     let pt = &input.patient.traits;
@@ -151,7 +151,7 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut Stream) -> Course {
     let end_week = sc.end_week(arm);
     let mut d = WeekDraws::default();
 
-    weeks.fill_week(0, &mut d);
+    weeks.fill(0, false, &mut d);
     let intake_latent = pt.intake_severity;
     let intake_score = symptom_score(inst, intake_latent, d.z(Slot::ScoreError), meas);
     let set_point = inst.min + pt.set_point * (intake_latent - inst.min);
@@ -183,7 +183,10 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut Stream) -> Course {
     // Weeks from intake to the first session (or, for a waitlist, its first weeks): booking
     // raises hope (D3).
     for w in 0..wait {
-        weeks.fill_week(w, &mut d);
+        if w > 0 {
+            // Week 0 was read for the intake.
+            weeks.fill(w, false, &mut d);
+        }
         let c = week_change(
             &mech.symptoms,
             scale,
@@ -209,7 +212,7 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut Stream) -> Course {
     let mut w = last_week;
     loop {
         if w > last_week || w == end_week {
-            weeks.fill_week(w, &mut d);
+            weeks.fill(w, false, &mut d);
             if assess_end && w == last_week + 1 {
                 course.final_score = symptom_score(inst, s, d.z(Slot::ScoreError), meas);
             }
@@ -232,7 +235,7 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut Stream) -> Course {
 /// A waitlist arm: weeks of natural course, with a monitoring row per planned session week.
 fn waitlist_weeks(
     input: &CourseInput<'_>,
-    weeks: &mut Stream,
+    weeks: &mut WeekStreams,
     d: &mut WeekDraws,
     s: &mut f64,
     set_point: f64,
@@ -248,7 +251,7 @@ fn waitlist_weeks(
     let mech = &sc.mechanisms;
     for t in 1..=input.arm.sessions {
         let w = sc.design.session_week(t);
-        weeks.fill_week(w, d);
+        weeks.fill(w, false, d);
         if input.record {
             course.sessions.push(SessionRecord {
                 session: t,
@@ -284,7 +287,7 @@ fn waitlist_weeks(
 /// end-of-treatment assessment follows.
 fn therapy_sessions(
     input: &CourseInput<'_>,
-    weeks: &mut Stream,
+    weeks: &mut WeekStreams,
     d: &mut WeekDraws,
     s: &mut f64,
     set_point: f64,
@@ -313,7 +316,7 @@ fn therapy_sessions(
 
     for t in 1..=arm.sessions {
         let w = sc.design.session_week(t);
-        weeks.fill_week(w, d);
+        weeks.fill(w, true, d);
         let held_by = therapist_index;
         let pre_latent = *s;
         let pre_score = symptom_score(inst, pre_latent, d.z(Slot::ScoreError), meas);
@@ -395,24 +398,24 @@ fn therapy_sessions(
             course.ruptures_reported_by_observer += u32::from(e.reported_by_observer);
         }
 
-        let items_p = wai_sr_items(
-            a,
-            pt.rating_bias,
-            meas,
-            d,
-            Slot::WaiPatientSession,
-            Slot::WaiPatientItems,
-        );
-        let items_t = wai_sr_items(
-            a,
-            th.rating_bias,
-            meas,
-            d,
-            Slot::WaiTherapistSession,
-            Slot::WaiTherapistItems,
-        );
+        // Ratings are drawn from fixed slots, so computing them only when something reads them
+        // (the session table, session 3, the poor-alliance rule) changes no result.
+        let rated = input.record
+            || t == 3
+            || (pol.poor_alliance.enabled && t == pol.poor_alliance.after_sessions);
+        let items_p = if rated {
+            wai_sr_items(
+                a,
+                pt.rating_bias,
+                meas,
+                d,
+                Slot::WaiPatientSession,
+                Slot::WaiPatientItems,
+            )
+        } else {
+            [0; 12]
+        };
         let wai_patient = wai_total(&items_p);
-        let wai_obs = observer_alliance(a, meas, d);
         let a_end = *a;
         if t == 3 {
             course.wai_patient_s3 = Some(wai_patient);
@@ -492,9 +495,16 @@ fn therapy_sessions(
                 attended: true,
                 alliance: a_end,
                 wai_patient,
-                wai_therapist: wai_total(&items_t),
+                wai_therapist: wai_total(&wai_sr_items(
+                    &a_end,
+                    th.rating_bias,
+                    meas,
+                    d,
+                    Slot::WaiTherapistSession,
+                    Slot::WaiTherapistItems,
+                )),
                 wai_patient_items: items_p,
-                wai_observer: wai_obs,
+                wai_observer: observer_alliance(&a_end, meas, d),
                 complementarity: beh.complementarity,
                 rupture_hazard: hazard,
                 rupture: event,

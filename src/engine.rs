@@ -91,7 +91,20 @@ pub struct PatientOutcome {
 }
 
 /// Receives results in order.
-pub trait Sink {
+///
+/// [`Sink::render`] runs in the parallel phase, right after a patient is simulated (formatting
+/// output rows, for instance); [`Sink::patient`] then receives the outcome and its rendering
+/// strictly in patient order, in one thread.
+pub trait Sink: Sync {
+    /// What `render` prepares for `patient`.
+    type Rendered: Send;
+    /// Prepares a patient's output; called in parallel, in any order.
+    fn render(
+        &self,
+        scenario: &Scenario,
+        ctx: &ReplicateContext,
+        outcome: &PatientOutcome,
+    ) -> Self::Rendered;
     /// A replicate starts.
     fn begin_replicate(&mut self, scenario: &Scenario, ctx: &ReplicateContext) -> Result<()>;
     /// One patient, in patient order.
@@ -99,7 +112,8 @@ pub trait Sink {
         &mut self,
         scenario: &Scenario,
         ctx: &ReplicateContext,
-        outcome: &PatientOutcome,
+        outcome: PatientOutcome,
+        rendered: Self::Rendered,
     ) -> Result<()>;
     /// A replicate ends.
     fn end_replicate(&mut self, scenario: &Scenario, ctx: &ReplicateContext) -> Result<()>;
@@ -293,9 +307,9 @@ fn simulate_patient(
     opts: &RunOptions,
 ) -> PatientOutcome {
     let patient = draw_patient(scenario, streams, ctx.replicate, index);
-    let mut weeks = streams.stream(ctx.replicate, Entity::Patient, index, Purpose::Weeks, 0);
+    let mut weeks = crate::rng::WeekStreams::new(streams, ctx.replicate, index);
     let run_arm =
-        |arm: usize, therapist: Option<u32>, record: bool, weeks: &mut crate::rng::Stream| {
+        |arm: usize, therapist: Option<u32>, record: bool, weeks: &mut crate::rng::WeekStreams| {
             let a = &scenario.arms[arm];
             let therapists: &[Therapist] = match (a.kind, a.pool) {
                 (ArmKind::Therapy, Some(p)) => &ctx.therapists[p],
@@ -354,25 +368,35 @@ struct Chunk {
 }
 
 /// Runs replicates `replicates` of a scenario, feeding `sink` in order.
-pub fn run(
+pub fn run<S: Sink>(
     scenario: &Scenario,
     opts: &RunOptions,
     replicates: std::ops::Range<u64>,
-    sink: &mut dyn Sink,
+    sink: &mut S,
 ) -> Result<()> {
     let streams = Streams::new(scenario.run.seed);
     let n = scenario.run.patients;
     let chunk = opts.chunk_size.max(1) as u64;
     let mut pending: Vec<Chunk> = Vec::new();
-    let flush = |pending: &mut Vec<Chunk>, sink: &mut dyn Sink| -> Result<()> {
-        let results: Vec<Vec<PatientOutcome>> = pending
+    let flush = |pending: &mut Vec<Chunk>, sink: &mut S| -> Result<()> {
+        let shared: &S = sink;
+        let results: Vec<Vec<(PatientOutcome, S::Rendered)>> = pending
             .par_iter()
             .map(|c| {
                 c.places
                     .iter()
                     .enumerate()
                     .map(|(i, &p)| {
-                        simulate_patient(scenario, &streams, &c.plan, c.start + i as u64, p, opts)
+                        let o = simulate_patient(
+                            scenario,
+                            &streams,
+                            &c.plan,
+                            c.start + i as u64,
+                            p,
+                            opts,
+                        );
+                        let r = shared.render(scenario, &c.plan, &o);
+                        (o, r)
                     })
                     .collect()
             })
@@ -381,8 +405,8 @@ pub fn run(
             if c.first {
                 sink.begin_replicate(scenario, &c.plan)?;
             }
-            for o in &outs {
-                sink.patient(scenario, &c.plan, o)?;
+            for (o, r) in outs {
+                sink.patient(scenario, &c.plan, o, r)?;
             }
             if c.last {
                 sink.end_replicate(scenario, &c.plan)?;
@@ -424,6 +448,8 @@ pub struct CollectSink {
 }
 
 impl Sink for CollectSink {
+    type Rendered = ();
+    fn render(&self, _: &Scenario, _: &ReplicateContext, _: &PatientOutcome) {}
     fn begin_replicate(&mut self, _: &Scenario, ctx: &ReplicateContext) -> Result<()> {
         self.replicates
             .push((ctx.replicate, ctx.therapists.clone(), Vec::new()));
@@ -433,13 +459,10 @@ impl Sink for CollectSink {
         &mut self,
         _: &Scenario,
         _: &ReplicateContext,
-        outcome: &PatientOutcome,
+        outcome: PatientOutcome,
+        _: (),
     ) -> Result<()> {
-        self.replicates
-            .last_mut()
-            .expect("begun")
-            .2
-            .push(outcome.clone());
+        self.replicates.last_mut().expect("begun").2.push(outcome);
         Ok(())
     }
     fn end_replicate(&mut self, _: &Scenario, _: &ReplicateContext) -> Result<()> {

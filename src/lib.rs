@@ -160,7 +160,7 @@ fn write_manifest(
         "files": files,
         "resolved_scenario": resolved_toml(sc),
     });
-    let mut f = AtomicFile::create_raw(&req.out, "manifest.json")?;
+    let mut f = AtomicFile::create(&req.out, "manifest.json")?;
     let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
     f.raw(text.as_bytes())?;
     f.raw(b"\n")?;

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::distribution::Dist;
 use crate::instrument::Instrument;
-use crate::rng::{Entity, Purpose, Streams};
+use crate::rng::{Entity, Purpose, Streams, TraitDraws};
 use crate::scenario::reader::Table;
 
 /// A population of patients referred to the service, with trait distributions.
@@ -126,11 +126,9 @@ impl Population {
         index: u64,
         population: usize,
     ) -> Patient {
-        let mut s = streams.stream(replicate, Entity::Patient, index, Purpose::Traits, 0);
-        let mut draw = |region: u64, d: &Dist| {
-            s.seek_region(region);
-            d.sample(&mut s)
-        };
+        let s = streams.stream(replicate, Entity::Patient, index, Purpose::Traits, 0);
+        let mut t = TraitDraws::new(s);
+        let mut draw = |index: usize, d: &Dist| d.sample(&mut t.source(index));
         let traits = PatientTraits {
             intake_severity: draw(0, &self.intake_severity),
             set_point: draw(1, &self.set_point),

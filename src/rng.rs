@@ -44,6 +44,8 @@ pub enum Purpose {
     Assignment = 4,
     /// Choice of population for a patient.
     Population = 5,
+    /// Week-by-week natural-course draws (the first [`NATURAL_SLOTS`] slots of each week).
+    Natural = 6,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer.
@@ -149,17 +151,128 @@ impl Stream {
         &mut self.rng
     }
 
-    /// Fills a week's worth of uniforms from the current position.
+    /// The next 32-bit uniform in (0, 1).
     #[inline]
-    pub fn fill_week(&mut self, week: u32, out: &mut WeekDraws) {
-        self.seek_block(u64::from(week));
-        // One 32-bit word per slot: 64 slots from one 64-word ChaCha refill.
-        for u in out.u.iter_mut() {
-            let w = self.rng.next_u32();
-            *u = (f64::from(w) + 0.5) * (1.0 / 4_294_967_296.0);
+    fn uniform32(&mut self) -> f64 {
+        (f64::from(self.rng.next_u32()) + 0.5) * (1.0 / 4_294_967_296.0)
+    }
+}
+
+/// A patient's week-by-week draws: a natural-course stream with [`NATURAL_SLOTS`] words per week
+/// (every week of the course needs them) and a session stream with one 64-word block per week
+/// (read only in weeks with a session). Weeks are read in increasing order, so a course reads
+/// each stream sequentially and seeks once.
+#[derive(Clone, Debug)]
+pub struct WeekStreams {
+    natural: Stream,
+    session: Stream,
+    natural_next: Option<u32>,
+    session_next: Option<u32>,
+}
+
+impl WeekStreams {
+    /// The week streams of patient `index` of a replicate.
+    pub fn new(streams: &Streams, replicate: u64, index: u64) -> Self {
+        WeekStreams {
+            natural: streams.stream(replicate, Entity::Patient, index, Purpose::Natural, 0),
+            session: streams.stream(replicate, Entity::Patient, index, Purpose::Weeks, 0),
+            natural_next: None,
+            session_next: None,
+        }
+    }
+
+    /// Fills the draws of week `week`: the natural-course slots always, the session slots when
+    /// a session is held that week.
+    pub fn fill(&mut self, week: u32, session: bool, out: &mut WeekDraws) {
+        if self.natural_next != Some(week) {
+            self.natural
+                .rng
+                .set_word_pos(u128::from(week) * NATURAL_SLOTS as u128);
+        }
+        for u in &mut out.u[..NATURAL_SLOTS] {
+            *u = self.natural.uniform32();
+        }
+        self.natural_next = Some(week + 1);
+        if session {
+            if self.session_next != Some(week) {
+                self.session.seek_block(u64::from(week));
+            }
+            // The whole 64-word block is consumed, keeping the next week's block aligned; its
+            // first NATURAL_SLOTS words are unused.
+            for _ in 0..NATURAL_SLOTS {
+                self.session.rng.next_u32();
+            }
+            for u in &mut out.u[NATURAL_SLOTS..] {
+                *u = self.session.uniform32();
+            }
+            self.session_next = Some(week + 1);
+        } else if cfg!(debug_assertions) {
+            // Session slots are meaningless in a week without a session.
+            out.u[NATURAL_SLOTS..].fill(f64::NAN);
         }
     }
 }
+
+/// The trait draws of one agent: one block of 64 words read once, four slots per trait, and a
+/// separate region of the stream per trait for distributions that need more numbers (a
+/// rejected gamma proposal, a mixture). Changing one trait's distribution moves no other trait.
+pub struct TraitDraws {
+    block: [u32; 64],
+    stream: Stream,
+}
+
+/// Slots of the first block reserved for each trait.
+pub const SLOTS_PER_TRAIT: usize = 4;
+
+impl TraitDraws {
+    /// Reads the first block of an agent's trait stream.
+    pub fn new(mut stream: Stream) -> Self {
+        let mut block = [0u32; 64];
+        for w in &mut block {
+            *w = stream.rng.next_u32();
+        }
+        TraitDraws { block, stream }
+    }
+
+    /// The uniforms of trait `index` (below 16).
+    pub fn source(&mut self, index: usize) -> Uniforms<'_> {
+        let from = index * SLOTS_PER_TRAIT;
+        Uniforms {
+            fixed: &self.block[from..from + SLOTS_PER_TRAIT],
+            used: 0,
+            stream: &mut self.stream,
+            region: index as u64 + 1,
+            seeked: false,
+        }
+    }
+}
+
+/// Uniforms for one draw: a few fixed slots, then a stream region of its own.
+pub struct Uniforms<'a> {
+    fixed: &'a [u32],
+    used: usize,
+    stream: &'a mut Stream,
+    region: u64,
+    seeked: bool,
+}
+
+impl Uniforms<'_> {
+    /// The next uniform in (0, 1).
+    pub fn next(&mut self) -> f64 {
+        if self.used < self.fixed.len() {
+            self.used += 1;
+            return (f64::from(self.fixed[self.used - 1]) + 0.5) * (1.0 / 4_294_967_296.0);
+        }
+        if !self.seeked {
+            self.stream.seek_region(self.region);
+            self.seeked = true;
+        }
+        self.stream.uniform()
+    }
+}
+
+/// Slots of a week drawn from the natural-course stream.
+pub const NATURAL_SLOTS: usize = 4;
 
 /// Number of uniform slots per week.
 pub const WEEK_SLOTS: usize = 64;
@@ -205,7 +318,13 @@ impl WeekDraws {
 #[derive(Clone, Copy, Debug)]
 #[repr(usize)]
 pub enum Slot {
-    TherapistWarmth = 0,
+    // Natural-course slots (every week).
+    SymptomNoise = 0,
+    ShockOccurs,
+    ShockSize,
+    ScoreError,
+    // Session slots (weeks with a session).
+    TherapistWarmth,
     TherapistDominance,
     PatientWarmth,
     PatientDominance,
@@ -219,12 +338,8 @@ pub enum Slot {
     PatientReports,
     ObserverReports,
     Repair,
-    SymptomNoise,
-    ShockOccurs,
-    ShockSize,
     SuddenGain,
     SuddenGainSize,
-    ScoreError,
     WaiPatientSession,
     WaiTherapistSession,
     WaiObserver,
@@ -241,6 +356,7 @@ pub enum Slot {
 }
 
 const _: () = assert!((Slot::End as usize) <= WEEK_SLOTS);
+const _: () = assert!(Slot::ScoreError as usize + 1 == NATURAL_SLOTS);
 
 /// Inverse of the standard normal CDF (Acklam's rational approximation, relative error below
 /// 1.2e-9 over (0, 1)). Monotone, so it couples paired runs.
@@ -334,20 +450,28 @@ mod tests {
     }
 
     #[test]
-    fn streams_are_positional_and_distinct() {
+    fn week_draws_are_positional_and_distinct() {
         let s = Streams::new(7);
-        let mut a = s.stream(0, Entity::Patient, 3, Purpose::Weeks, 0);
-        let mut b = s.stream(0, Entity::Patient, 4, Purpose::Weeks, 0);
+        let mut a = WeekStreams::new(&s, 0, 3);
+        let mut b = WeekStreams::new(&s, 0, 4);
         let mut wa = WeekDraws::default();
         let mut wb = WeekDraws::default();
-        a.fill_week(5, &mut wa);
-        b.fill_week(5, &mut wb);
+        a.fill(5, true, &mut wa);
+        b.fill(5, true, &mut wb);
         assert_ne!(wa.u, wb.u);
-        // Reading week 2 first does not change what week 5 holds.
-        let mut wa2 = WeekDraws::default();
-        a.fill_week(2, &mut wa2);
-        a.fill_week(5, &mut wa2);
-        assert_eq!(wa.u, wa2.u);
+        // Reading other weeks first, with or without sessions, does not change week 5.
+        let mut c = WeekStreams::new(&s, 0, 3);
+        let mut wc = WeekDraws::default();
+        for w in 0..5 {
+            c.fill(w, w % 2 == 0, &mut wc);
+        }
+        c.fill(5, true, &mut wc);
+        assert_eq!(wa.u, wc.u);
+        // Natural slots of a week do not depend on whether it holds a session.
+        let mut d = WeekStreams::new(&s, 0, 3);
+        let mut wd = WeekDraws::default();
+        d.fill(5, false, &mut wd);
+        assert_eq!(wa.u[..NATURAL_SLOTS], wd.u[..NATURAL_SLOTS]);
     }
 
     /// Value stability: a fixed seed gives fixed numbers. Update only on purpose, and say why
@@ -355,11 +479,11 @@ mod tests {
     #[test]
     fn value_stability() {
         let s = Streams::new(20261121);
-        let mut st = s.stream(1, Entity::Patient, 2, Purpose::Weeks, 0);
+        let mut st = WeekStreams::new(&s, 1, 2);
         let mut w = WeekDraws::default();
-        st.fill_week(3, &mut w);
+        st.fill(3, true, &mut w);
         let got = format!("{:.12} {:.12}", w.u[0], w.u[63]);
         assert_eq!(got, GOLDEN_WEEK);
     }
-    const GOLDEN_WEEK: &str = "0.822279255255 0.405747860321";
+    const GOLDEN_WEEK: &str = "0.432413511327 0.405747860321";
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::distribution::Dist;
-use crate::rng::{Entity, Purpose, Streams};
+use crate::rng::{Entity, Purpose, Streams, TraitDraws};
 use crate::scenario::reader::Table;
 
 /// How patients of an arm are spread over the pool's therapists.
@@ -119,11 +119,9 @@ impl TherapistPool {
     /// the therapist's trait stream, so changing one distribution moves no other trait.
     pub fn draw(&self, streams: &Streams, replicate: u64, pool: usize, index: u32) -> Therapist {
         let id = ((pool as u64) << 32) | u64::from(index);
-        let mut s = streams.stream(replicate, Entity::Therapist, id, Purpose::Traits, 0);
-        let mut draw = |region: u64, d: &Dist| {
-            s.seek_region(region);
-            d.sample(&mut s)
-        };
+        let s = streams.stream(replicate, Entity::Therapist, id, Purpose::Traits, 0);
+        let mut t = TraitDraws::new(s);
+        let mut draw = |index: usize, d: &Dist| d.sample(&mut t.source(index));
         let traits = TherapistTraits {
             warmth: draw(0, &self.warmth),
             dominance: draw(1, &self.dominance),

@@ -125,8 +125,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv 3c73741c48d1b70a
-sessions.csv 85f7670e95a4545c
-summary.csv 4db34a65449609a5
-therapists.csv 2920b756640ae4b5
+patients.csv 8259c74851c04c0c
+sessions.csv b616537bbb61291e
+summary.csv 19d4f258d6671a85
+therapists.csv 20d295d890ffb1e2
 ";

@@ -219,9 +219,7 @@ fn complementarity_makes_warmth_correspond_and_dominance_reciprocate() {
         let th = sc.therapist_pools[0].draw(&streams, 0, 0, i as u32).traits;
         let pt = sc.populations[0].draw(&streams, 0, i, 0).traits;
         let mut d = WeekDraws::default();
-        streams
-            .stream(0, Entity::Patient, i, Purpose::Weeks, 0)
-            .fill_week(1, &mut d);
+        bordin::rng::WeekStreams::new(&streams, 0, i).fill(1, true, &mut d);
         let b = session_behaviour(&sc.mechanisms.complementarity, &th, &pt, 0.0, &d);
         tw.push(b.therapist_warmth);
         pw.push(b.patient_warmth);

@@ -326,7 +326,7 @@ pub fn write(dir: &std::path::Path, results: &[TargetResult], quick: bool) -> Re
         ])?;
     }
     csv.commit()?;
-    let mut md = AtomicFile::create_raw(dir, "calibration.md")?;
+    let mut md = AtomicFile::create(dir, "calibration.md")?;
     md.raw(format!("# Calibration\n\n{}", markdown(results, quick)).as_bytes())?;
     md.commit()?;
     Ok(())
