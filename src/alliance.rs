@@ -106,15 +106,18 @@ pub struct Ceiling {
     pub tasks: f64,
 }
 
-/// The dyad's ceilings given the traits, the fit and the lasting strain.
+/// The dyad's ceilings given the traits, the fit, the lasting strain and any policy `focus`
+/// (a logit added when outcome monitoring flags the case).
 pub fn ceiling(
     p: &AllianceParams,
     th: &TherapistTraits,
     pt: &PatientTraits,
     structure: f64,
     strain: f64,
+    focus: f64,
 ) -> Ceiling {
-    let base = p.ceiling_base
+    let base = focus
+        + p.ceiling_base
         + p.fis_weight * th.fis
         + p.capacity_weight * pt.alliance_capacity
         + p.warmth_weight * th.warmth
@@ -151,8 +154,6 @@ pub struct SessionInfluences {
     pub challenge: f64,
     /// The therapist's rigidity, 1 - flexibility.
     pub rigidity: f64,
-    /// Extra growth share (alliance-focused clinical support tools).
-    pub extra_growth: f64,
 }
 
 /// One session's growth of the alliance.
@@ -163,7 +164,7 @@ pub fn grow(
     s: &SessionInfluences,
     d: &WeekDraws,
 ) {
-    let g = (p.growth_rate + s.extra_growth).min(1.0);
+    let g = p.growth_rate;
     let shared = s.reciprocal_gain;
     a.bond +=
         g * (c.bond - a.bond) + s.complementarity_gain + shared + p.noise * d.z(Slot::BondNoise);

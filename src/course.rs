@@ -154,7 +154,7 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut WeekStreams) -> Course {
     weeks.fill(0, false, &mut d);
     let intake_latent = pt.intake_severity;
     let intake_score = symptom_score(inst, intake_latent, d.z(Slot::ScoreError), meas);
-    let set_point = inst.min + pt.set_point * (intake_latent - inst.min);
+    let mut set_point = inst.min + pt.set_point * (intake_latent - inst.min);
     let mut s = intake_latent;
     let step = |s: &mut f64, change: f64| *s = (*s + change).clamp(inst.min, inst.max);
 
@@ -205,7 +205,7 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut WeekStreams) -> Course {
         waitlist_weeks(input, weeks, &mut d, &mut s, set_point, &mut course);
         (sc.design.session_week(arm.sessions), false)
     } else {
-        therapy_sessions(input, weeks, &mut d, &mut s, set_point, &mut course)
+        therapy_sessions(input, weeks, &mut d, &mut s, &mut set_point, &mut course)
     };
 
     // After treatment: the natural course runs on to the planned end.
@@ -290,7 +290,7 @@ fn therapy_sessions(
     weeks: &mut WeekStreams,
     d: &mut WeekDraws,
     s: &mut f64,
-    set_point: f64,
+    set_point: &mut f64,
     course: &mut Course,
 ) -> (u32, bool) {
     let sc = input.scenario;
@@ -311,7 +311,11 @@ fn therapy_sessions(
     let mut rematched = false;
     let mut alliance: Option<Alliance> = None;
     let mut strain = 0.0f64;
+    // Trust built by repaired ruptures (a corrective experience that lasts).
+    let mut trust = 0.0f64;
     let mut prev_latent: Option<f64> = None;
+    // Alliance focus prompted by a low patient rating last session (alliance feedback).
+    let mut feedback_focus = 0.0;
     course.first_therapist = Some(therapist_index);
 
     for t in 1..=arm.sessions {
@@ -326,7 +330,14 @@ fn therapy_sessions(
         let support = not_on_track && pol.rom.clinical_support_tools;
 
         let beh = session_behaviour(&mech.complementarity, &th, pt, strain, d);
-        let ceiling = alliance::ceiling(&mech.alliance, &th, pt, arm.structure, strain);
+        let focus = feedback_focus
+            + mech.repair.trust_weight * trust
+            + match (not_on_track, support) {
+                (true, true) => pol.rom.alliance_focus + pol.rom.support_alliance_focus,
+                (true, false) => pol.rom.alliance_focus,
+                _ => 0.0,
+            };
+        let ceiling = alliance::ceiling(&mech.alliance, &th, pt, arm.structure, strain, focus);
         let a = alliance.get_or_insert_with(|| alliance::initial(&mech.alliance, &ceiling, pt));
         let comp = &mech.complementarity;
         let challenge = if t >= arm.challenge_onset {
@@ -348,7 +359,6 @@ fn therapy_sessions(
             },
             challenge,
             rigidity: 1.0 - th.flexibility,
-            extra_growth: if support { pol.rom.alliance_boost } else { 0.0 },
         };
         alliance::grow(&mech.alliance, a, &ceiling, &influences, d);
 
@@ -368,7 +378,11 @@ fn therapy_sessions(
             } else {
                 0.0
             },
-            repair_boost: if support { pol.rom.repair_boost } else { 0.0 },
+            repair_boost: if support {
+                pol.rom.support_repair_boost
+            } else {
+                0.0
+            },
             feedback_notice: if pol.alliance_feedback.enabled {
                 pol.alliance_feedback.notice_probability
             } else {
@@ -376,6 +390,7 @@ fn therapy_sessions(
             },
         };
         strain *= mech.repair.strain_decay;
+        trust *= mech.repair.trust_decay;
         let event = rupture::session_rupture(
             &mech.ruptures,
             &mech.repair,
@@ -388,6 +403,9 @@ fn therapy_sessions(
         )
         .map(|(e, added)| {
             strain += added;
+            if e.repaired {
+                trust += e.severity;
+            }
             e
         });
         if let Some(e) = &event {
@@ -402,6 +420,7 @@ fn therapy_sessions(
         // (the session table, session 3, the poor-alliance rule) changes no result.
         let rated = input.record
             || t == 3
+            || pol.alliance_feedback.enabled
             || (pol.poor_alliance.enabled && t == pol.poor_alliance.after_sessions);
         let items_p = if rated {
             wai_sr_items(
@@ -416,6 +435,13 @@ fn therapy_sessions(
             [0; 12]
         };
         let wai_patient = wai_total(&items_p);
+        let af = &pol.alliance_feedback;
+        feedback_focus = if af.enabled && f64::from(wai_patient) / 12.0 < af.low_alliance_threshold
+        {
+            af.alliance_focus
+        } else {
+            0.0
+        };
         let a_end = *a;
         if t == 3 {
             course.wai_patient_s3 = Some(wai_patient);
@@ -431,7 +457,11 @@ fn therapy_sessions(
             expectancy: pt.expectancy * arm.expectancy,
             rigid_strain: (1.0 - th.flexibility) * strain,
         };
-        let change = week_change(&mech.symptoms, scale, *s, set_point, 0.0, Some(effect), d);
+        let change = week_change(&mech.symptoms, scale, *s, *set_point, 0.0, Some(effect), d);
+        if mech.symptoms.natural.enabled {
+            *set_point = (*set_point + mech.symptoms.natural.therapy_durability * change.therapy())
+                .clamp(inst.min, inst.max);
+        }
         *s = (*s + change.total()).clamp(inst.min, inst.max);
         prev_latent = Some(pre_latent);
         course.sessions_attended = t;
@@ -452,10 +482,10 @@ fn therapy_sessions(
             unrepaired,
             pt.motivation,
             (course.intake_latent - *s) / inst.sd,
-            if support {
-                pol.rom.dropout_reduction
-            } else {
-                0.0
+            match (not_on_track, support) {
+                (true, true) => pol.rom.dropout_reduction + pol.rom.support_dropout_reduction,
+                (true, false) => pol.rom.dropout_reduction,
+                _ => 0.0,
             },
         );
         let mut status = Status::Active;
@@ -477,6 +507,7 @@ fn therapy_sessions(
                 rematched = true;
                 alliance = None;
                 strain = 0.0;
+                trust = 0.0;
                 status = Status::Rematched;
             } else {
                 status = Status::Ended(Ending::Stopped);

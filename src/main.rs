@@ -66,6 +66,9 @@ enum Command {
         /// Fewer replicates; bands widened by two Monte Carlo standard errors.
         #[arg(long)]
         quick: bool,
+        /// Override a key in every calibration scenario (sensitivity analysis; repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
         /// Directory for calibration.csv and calibration.md.
         #[arg(long, default_value = "calibration")]
         out: PathBuf,
@@ -160,6 +163,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
         }
         Command::Calibrate {
             quick,
+            set,
             out,
             threads,
         } => {
@@ -174,7 +178,10 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                     message: e.to_string(),
                 })?;
             let results = pool.install(|| {
-                bordin::calibration::calibrate(&bordin::calibration::CalibrateOptions { quick })
+                bordin::calibration::calibrate(&bordin::calibration::CalibrateOptions {
+                    quick,
+                    overrides: set,
+                })
             })?;
             bordin::calibration::write(&out, &results, quick)?;
             print!("{}", bordin::calibration::text_table(&results));

@@ -89,7 +89,7 @@ impl Population {
             share: t.f64("share", 1.0, 1e-9, 1e9, "Relative share of referrals from this population (shares are normalised)."),
             intake_severity: t.dist("intake_severity", Dist::normal(m, s, lo, hi), lo, hi,
                 "Latent symptom severity at intake [instrument points]. Default per instrument: typical outpatient intake (PHQ-9 16, SD 5: M2, M7); observed scores add measurement error."),
-            set_point: t.dist("set_point", Dist::normal(0.7, 0.3, 0.0, 2.0), 0.0, 2.0,
+            set_point: t.dist("set_point", Dist::normal(0.75, 0.45, 0.0, 2.0), 0.0, 2.0,
                 "Personal set point of the natural course, as a share of intake severity above the scale minimum: the natural course drifts towards it (regression to a personal level; the extratherapeutic share of change). Below 1: spontaneous improvement; above 1: a worsening course."),
             warmth: t.dist("warmth", Dist::normal(0.1, 0.35, -1.0, 1.0), -1.0, 1.0,
                 "Patient warmth (affiliation on the interpersonal circumplex), -1 to 1."),
@@ -113,7 +113,7 @@ impl Population {
                 "Probability that a rupture is a withdrawal rather than a confrontation (withdrawal is more common: R8)."),
             preference: t.dist("preference", unit(2.0, 2.0), 0.0, 1.0,
                 "Preferred degree of structure, 0-1; agreement on goals and tasks is easier when the arm's `structure` fits it."),
-            rating_bias: t.dist("rating_bias", Dist::normal(0.55, 0.35, -2.0, 2.0), -2.0, 2.0,
+            rating_bias: t.dist("rating_bias", Dist::normal(0.55, 0.5, -2.0, 2.0), -2.0, 2.0,
                 "The patient's leniency when rating the alliance [WAI-SR item points]: patients rate the alliance high, near the ceiling (AL4)."),
         }
     }

@@ -37,12 +37,16 @@ pub struct Rom {
     pub not_on_track_share: f64,
     /// Logit added to the therapist's chance of noticing a rupture while a case is not on track.
     pub attunement_boost: f64,
-    /// Logit added to repair success with clinical support tools.
-    pub repair_boost: f64,
-    /// Logit subtracted from dropout hazard with clinical support tools.
+    /// Logit added to the alliance ceiling of a not-on-track case (the therapist attends to it).
+    pub alliance_focus: f64,
+    /// Logit subtracted from the dropout hazard of a not-on-track case.
     pub dropout_reduction: f64,
-    /// Extra alliance growth per session (share of the gap to the ceiling) with support tools.
-    pub alliance_boost: f64,
+    /// With clinical support tools: further logit added to the alliance ceiling.
+    pub support_alliance_focus: f64,
+    /// With clinical support tools: logit added to repair success.
+    pub support_repair_boost: f64,
+    /// With clinical support tools: further logit subtracted from the dropout hazard.
+    pub support_dropout_reduction: f64,
 }
 
 /// Patient feedback on the alliance at the end of every session (PCOMS-like; F4).
@@ -52,6 +56,11 @@ pub struct AllianceFeedback {
     /// Chance that a rupture the patient reports but the therapist missed comes to the
     /// therapist's attention through the feedback form.
     pub notice_probability: f64,
+    /// A rating below this WAI-SR mean item score (1-5) prompts the therapist to attend to the
+    /// alliance in the next session.
+    pub low_alliance_threshold: f64,
+    /// Logit added to the next session's alliance ceiling after a low rating.
+    pub alliance_focus: f64,
 }
 
 /// Rupture-resolution training or supervision (Eubanks et al. 2018, R2).
@@ -90,12 +99,16 @@ impl Policies {
                 "Not on track: improvement since intake below this share of the reliable-change threshold."),
             attunement_boost: rom_t.f64("attunement_boost", 1.0, 0.0, 10.0,
                 "Logit added to the therapist's chance of noticing a rupture while a case is not on track (therapists without feedback miss most deterioration)."),
-            repair_boost: rom_t.f64("repair_boost", 0.8, 0.0, 10.0,
-                "Logit added to repair success for not-on-track cases with clinical support tools."),
-            dropout_reduction: rom_t.f64("dropout_reduction", 0.5, 0.0, 10.0,
-                "Logit subtracted from the dropout hazard of not-on-track cases with clinical support tools (F1: dropout OR 1.19 favouring feedback)."),
-            alliance_boost: rom_t.f64("alliance_boost", 0.15, 0.0, 1.0,
-                "Extra alliance growth per session, as a share of the gap to the ceiling, for not-on-track cases with clinical support tools."),
+            alliance_focus: rom_t.f64("alliance_focus", 0.3, 0.0, 10.0,
+                "Logit added to the alliance ceiling of a not-on-track case: alerted, the therapist attends to the relationship and the fit of the work (F1: d about .15 overall)."),
+            dropout_reduction: rom_t.f64("dropout_reduction", 0.3, 0.0, 10.0,
+                "Logit subtracted from the dropout hazard of a not-on-track case (F1: dropout OR 1.19 favouring feedback)."),
+            support_alliance_focus: rom_t.f64("support_alliance_focus", 0.8, 0.0, 10.0,
+                "With clinical support tools: further logit added to the alliance ceiling of a not-on-track case (alliance, motivation and support tools: F3, F5)."),
+            support_repair_boost: rom_t.f64("support_repair_boost", 0.8, 0.0, 10.0,
+                "With clinical support tools: logit added to repair success for a not-on-track case."),
+            support_dropout_reduction: rom_t.f64("support_dropout_reduction", 0.3, 0.0, 10.0,
+                "With clinical support tools: further logit subtracted from the dropout hazard of a not-on-track case (F5: they stayed longer)."),
         };
         rom_t.finish();
         let af_t = t.table("alliance_feedback");
@@ -104,6 +117,10 @@ impl Policies {
                 "Patients rate the alliance at the end of each session and the therapist reads it (PCOMS Session Rating Scale, F4)."),
             notice_probability: af_t.f64("notice_probability", 0.7, 0.0, 1.0,
                 "Chance that a rupture the patient reports but the therapist missed reaches the therapist through the feedback form, who then tries to repair it."),
+            low_alliance_threshold: af_t.f64("low_alliance_threshold", 4.0, 1.0, 5.0,
+                "A patient rating below this WAI-SR mean item score (1-5) prompts the therapist to attend to the alliance next session (PCOMS: discuss a low Session Rating Scale score)."),
+            alliance_focus: af_t.f64("alliance_focus", 0.5, 0.0, 10.0,
+                "Logit added to the next session's alliance ceiling after a low rating (clients asked to rate the alliance fare better: F4)."),
         };
         af_t.finish();
         let rt_t = t.table("rupture_resolution_training");

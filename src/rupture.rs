@@ -71,6 +71,8 @@ pub struct RepairParams {
     pub corrective_gain: f64,
     pub strain_per_severity: f64,
     pub strain_decay: f64,
+    pub trust_weight: f64,
+    pub trust_decay: f64,
 }
 
 impl RuptureParams {
@@ -112,6 +114,8 @@ impl RepairParams {
             corrective_gain: t.f64("corrective_gain", 0.25, 0.0, 2.0, "A repaired rupture restores the pre-rupture alliance plus this share of the drop (the V-shape's corrective experience)."),
             strain_per_severity: t.f64("strain_per_severity", 1.0, 0.0, 10.0, "Lasting strain added per unit of severity by an unrepaired rupture; strain lowers the ceiling and raises dropout."),
             strain_decay: t.f64("strain_decay", 0.7, 0.0, 1.0, "Share of strain that remains from one session to the next."),
+            trust_weight: t.f64("trust_weight", 1.5, 0.0, 20.0, "Logit added to the alliance ceiling per unit of trust; a repaired rupture adds its severity to trust: resolving a rupture is a corrective experience that strengthens the alliance beyond its former level (Safran & Muran; R1)."),
+            trust_decay: t.f64("trust_decay", 0.9, 0.0, 1.0, "Share of trust that remains from one session to the next."),
         }
     }
 }

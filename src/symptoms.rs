@@ -19,6 +19,7 @@ use crate::scenario::reader::Table;
 pub struct NaturalCourse {
     pub enabled: bool,
     pub rate: f64,
+    pub therapy_durability: f64,
     pub noise: f64,
     pub shock_probability: f64,
     pub shock_size: f64,
@@ -65,7 +66,8 @@ impl NaturalCourse {
     pub fn read(t: &Table<'_>) -> Self {
         NaturalCourse {
             enabled: t.bool("enabled", true, "Natural course: drift towards the personal set point, life-stress shocks and weekly noise. Off: latent severity changes only through therapy."),
-            rate: t.f64("rate", 0.03, 0.0, 1.0, "Share of the gap to the personal set point closed per week."),
+            rate: t.f64("rate", 0.08, 0.0, 1.0, "Share of the gap to the personal set point closed per week."),
+            therapy_durability: t.f64("therapy_durability", 0.7, 0.0, 1.0, "Share of the change brought by therapy (common factors, technique, sudden gains; harm too) that moves the personal set point, so that it lasts after therapy instead of regressing away (effects persist at 6-12 months: M8; harm of a poor alliance persists at 18 months: G1)."),
             noise: t.f64("noise", 0.09, 0.0, 5.0, "SD of weekly symptom noise [instrument SDs]."),
             shock_probability: t.f64("shock_probability", 0.03, 0.0, 1.0, "Weekly probability of a life-stress shock."),
             shock_size: t.f64("shock_size", 0.9, 0.0, 10.0, "Mean size of a shock [instrument SDs]; sizes are exponential."),
@@ -158,6 +160,10 @@ pub struct WeekChange {
 impl WeekChange {
     pub fn total(&self) -> f64 {
         self.natural + self.common_factor + self.technique + self.expectancy + self.sudden_gain
+    }
+    /// The change brought by therapy itself (not natural course or expectancy).
+    pub fn therapy(&self) -> f64 {
+        self.common_factor + self.technique + self.sudden_gain
     }
 }
 

@@ -125,8 +125,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv 8259c74851c04c0c
-sessions.csv b616537bbb61291e
-summary.csv 19d4f258d6671a85
-therapists.csv 20d295d890ffb1e2
+patients.csv 3e9dd2158011468b
+sessions.csv 6e546a359c3dca3b
+summary.csv a52902c50a02b84b
+therapists.csv be51113616d609dd
 ";

@@ -102,24 +102,30 @@ pub struct TargetResult {
 pub struct CalibrateOptions {
     /// Fewer replicates, bands widened by two Monte Carlo SEs.
     pub quick: bool,
+    /// `--set` overrides applied to every calibration scenario (sensitivity analyses).
+    pub overrides: Vec<String>,
 }
 
-/// Loads a calibration scenario by name, with the run size of the mode.
-pub fn scenario(name: &str, quick: bool) -> Result<Scenario> {
+/// Loads a calibration scenario by name, with the run size of the mode and extra overrides.
+///
+/// # Errors
+/// An unknown name, or overrides that do not fit the scenario.
+pub fn scenario(name: &str, quick: bool, overrides: &[String]) -> Result<Scenario> {
     let (_, text) = SCENARIOS
         .iter()
         .find(|(n, _)| *n == name)
         .ok_or_else(|| Error::Usage(format!("no calibration scenario `{name}`")))?;
-    let full = Scenario::parse(text, &format!("configs/calibration/{name}.toml"), &[])?;
+    let source = format!("configs/calibration/{name}.toml");
+    let full = Scenario::parse(text, &source, overrides)?;
     if !quick {
         return Ok(full);
     }
-    let reps = (full.run.replicates / 3).max(3);
-    Ok(Scenario::parse(
-        text,
-        &format!("configs/calibration/{name}.toml"),
-        &[format!("run.replicates={reps}")],
-    )?)
+    let mut o = overrides.to_vec();
+    o.push(format!(
+        "run.replicates={}",
+        (full.run.replicates / 3).max(3)
+    ));
+    Ok(Scenario::parse(text, &source, &o)?)
 }
 
 /// Runs every calibration scenario and evaluates every target.
@@ -133,7 +139,7 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Vec<TargetResult>> {
     names.dedup();
     let mut results = Vec::new();
     for name in names {
-        let sc = scenario(name, opts.quick)?;
+        let sc = scenario(name, opts.quick, &opts.overrides)?;
         let run_opts = RunOptions {
             counterfactual: true,
             record_sessions: true,
