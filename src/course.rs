@@ -21,7 +21,7 @@ use crate::policy::PoorAllianceAction;
 use crate::rng::{Slot, WeekDraws, WeekStreams};
 use crate::rupture::{self, RuptureEvent, RuptureModifiers};
 use crate::scenario::Scenario;
-use crate::symptoms::{Scale, SessionEffect, week_change};
+use crate::symptoms::{SessionEffect, week_change};
 use crate::therapist::{Therapist, TherapistTraits};
 use crate::treatment::{Arm, ArmKind};
 
@@ -142,11 +142,7 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut WeekStreams) -> Course {
     let inst = &sc.instrument;
     let mech = &sc.mechanisms;
     let meas = &mech.measurement;
-    let scale = Scale {
-        min: inst.min,
-        max: inst.max,
-        sd: inst.sd,
-    };
+    let scale = inst.scale();
     let wait = sc.design.wait_weeks;
     let end_week = sc.end_week(arm);
     let mut d = WeekDraws::default();
@@ -154,7 +150,9 @@ pub fn simulate(input: &CourseInput<'_>, weeks: &mut WeekStreams) -> Course {
     weeks.fill(0, false, &mut d);
     let intake_latent = pt.intake_severity;
     let intake_score = symptom_score(inst, intake_latent, d.z(Slot::ScoreError), meas);
-    let mut set_point = inst.min + pt.set_point * (intake_latent - inst.min);
+    let mut set_point = (inst.functional_mean
+        + pt.set_point * (intake_latent - inst.functional_mean))
+        .clamp(inst.min, inst.max);
     let mut s = intake_latent;
     let step = |s: &mut f64, change: f64| *s = (*s + change).clamp(inst.min, inst.max);
 
@@ -243,11 +241,7 @@ fn waitlist_weeks(
 ) {
     let sc = input.scenario;
     let inst = &sc.instrument;
-    let scale = Scale {
-        min: inst.min,
-        max: inst.max,
-        sd: inst.sd,
-    };
+    let scale = inst.scale();
     let mech = &sc.mechanisms;
     for t in 1..=input.arm.sessions {
         let w = sc.design.session_week(t);
@@ -300,11 +294,7 @@ fn therapy_sessions(
     let mech = &sc.mechanisms;
     let meas = &mech.measurement;
     let pol = &arm.policies;
-    let scale = Scale {
-        min: inst.min,
-        max: inst.max,
-        sd: inst.sd,
-    };
+    let scale = inst.scale();
 
     let mut therapist_index = input.therapist;
     let mut th = trained(&input.therapists[therapist_index as usize].traits, arm);

@@ -65,9 +65,9 @@ impl Dist {
                 if *sd == 0.0 {
                     return mean.clamp(*min, *max);
                 }
-                truncated_normal(u.next(), *mean, *sd, *min, *max)
+                truncated_normal(u.draw(), *mean, *sd, *min, *max)
             }
-            Dist::Uniform { min, max } => min + (max - min) * u.next(),
+            Dist::Uniform { min, max } => min + (max - min) * u.draw(),
             Dist::Beta {
                 alpha,
                 beta,
@@ -94,13 +94,13 @@ impl Dist {
                 if *sdlog == 0.0 {
                     return meanlog.exp().clamp(*min, *max);
                 }
-                truncated_normal(u.next(), *meanlog, *sdlog, lo, hi)
+                truncated_normal(u.draw(), *meanlog, *sdlog, lo, hi)
                     .exp()
                     .clamp(*min, *max)
             }
             Dist::Mixture { components } => {
                 let total: f64 = components.iter().map(|(w, _)| w).sum();
-                let mut x = u.next() * total;
+                let mut x = u.draw() * total;
                 for (w, d) in components {
                     if x < *w {
                         return d.sample(u);
@@ -227,19 +227,19 @@ impl Dist {
 /// exactly two uniforms.
 fn gamma(shape: f64, u: &mut Uniforms<'_>) -> f64 {
     if shape < 1.0 {
-        let boost = u.next().powf(1.0 / shape);
+        let boost = u.draw().powf(1.0 / shape);
         return gamma(shape + 1.0, u) * boost;
     }
     let d = shape - 1.0 / 3.0;
     let c = 1.0 / (9.0 * d).sqrt();
     loop {
-        let z = inverse_normal_cdf(u.next());
+        let z = inverse_normal_cdf(u.draw());
         let v = 1.0 + c * z;
         if v <= 0.0 {
             continue;
         }
         let v = v * v * v;
-        if u.next().ln() < 0.5 * z * z + d - d * v + d * v.ln() {
+        if u.draw().ln() < 0.5 * z * z + d - d * v + d * v.ln() {
             return d * v;
         }
     }

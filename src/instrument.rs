@@ -22,6 +22,8 @@ pub struct Instrument {
     pub cutoff: f64,
     /// Reliable-change threshold in score points (a change at least this large is reliable).
     pub rc_threshold: f64,
+    /// Mean score of the functional (non-clinical) population: the level recovery heads for.
+    pub functional_mean: f64,
 }
 
 impl Instrument {
@@ -49,6 +51,14 @@ impl Instrument {
     /// Reliable change index (x2 - x1) / S_diff, S_diff = sqrt(2) * SEM.
     pub fn rci(&self, before: f64, after: f64) -> f64 {
         (after - before) / (std::f64::consts::SQRT_2 * self.sem())
+    }
+
+    /// The latent scale symptom change works on.
+    pub fn scale(&self) -> crate::symptoms::Scale {
+        crate::symptoms::Scale {
+            floor: self.functional_mean,
+            sd: self.sd,
+        }
     }
 
     /// Whether a score marks a case.
@@ -95,13 +105,13 @@ impl Instrument {
             &["phq9", "gad7", "oq45", "core_om", "custom"],
             "Symptom instrument. Presets: PHQ-9 (depression, 0-27; Kroenke 2001), GAD-7 (anxiety, 0-21; Spitzer 2006), OQ-45 (0-180; Lambert), CORE-OM clinical score (0-40; Connell 2007). `custom` takes every value below from the file.",
         );
-        // (min, max, sd, reliability, cutoff, rc threshold)
+        // (min, max, sd, reliability, cutoff, rc threshold, functional mean)
         let p = match name {
-            "phq9" => (0.0, 27.0, 5.5, 0.84, 10.0, Some(6.0)),
-            "gad7" => (0.0, 21.0, 5.0, 0.89, 8.0, Some(4.0)),
-            "oq45" => (0.0, 180.0, 22.0, 0.93, 63.5, Some(14.0)),
-            "core_om" => (0.0, 40.0, 7.0, 0.94, 10.0, Some(5.0)),
-            _ => (0.0, 27.0, 5.5, 0.84, 10.0, None),
+            "phq9" => (0.0, 27.0, 5.5, 0.84, 10.0, Some(6.0), 3.3),
+            "gad7" => (0.0, 21.0, 5.0, 0.89, 8.0, Some(4.0), 3.0),
+            "oq45" => (0.0, 180.0, 22.0, 0.93, 63.5, Some(14.0), 45.0),
+            "core_om" => (0.0, 40.0, 7.0, 0.94, 10.0, Some(5.0), 6.0),
+            _ => (0.0, 27.0, 5.5, 0.84, 10.0, None, 3.3),
         };
         let min = t.f64("min", p.0, -1e6, 1e6, "Lowest possible score [points].");
         let max = t.f64("max", p.1, -1e6, 1e6, "Highest possible score [points].");
@@ -126,6 +136,13 @@ impl Instrument {
             1e6,
             "Clinical cut-off [points]: a score at or above it is a case (PHQ-9 10, GAD-7 8: IAPT caseness, M4; OQ-45 63.5, M5; CORE-OM 10, M6).",
         );
+        let functional_mean = t.f64(
+            "functional_mean",
+            p.6,
+            -1e6,
+            1e6,
+            "Mean score of the functional (non-clinical) population [points] (PHQ-9 3.3: Kroenke 2001; GAD-7 3; OQ-45 45: community norm, M7; CORE-OM 6). Therapy and spontaneous recovery head towards it: their effects are proportional to the severity above it.",
+        );
         let jt = Instrument::jacobson_truax_threshold(sd, reliability);
         let rc_threshold = t.f64(
             "rc_threshold",
@@ -148,6 +165,13 @@ impl Instrument {
                 format!("`cutoff` ({cutoff}) must lie in ({min}, {max}]"),
             );
         }
+        if functional_mean < min || functional_mean >= cutoff {
+            t.ctx().error(
+                &t.child("functional_mean"),
+                &t.location_of(&["functional_mean"]),
+                format!("`functional_mean` ({functional_mean}) must lie in [{min}, {cutoff}) (at or above the minimum, below the cut-off)"),
+            );
+        }
         Instrument {
             name: name.to_string(),
             min,
@@ -156,6 +180,7 @@ impl Instrument {
             reliability,
             cutoff,
             rc_threshold,
+            functional_mean,
         }
     }
 }
@@ -217,6 +242,7 @@ mod tests {
             reliability: 0.84,
             cutoff: 10.0,
             rc_threshold: 6.0,
+            functional_mean: 3.3,
         };
         assert_eq!(i.classify(16.0, 9.0), ChangeClass::Recovered);
         assert_eq!(i.classify(22.0, 14.0), ChangeClass::Improved);

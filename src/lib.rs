@@ -29,6 +29,7 @@ pub mod policy;
 pub mod rng;
 pub mod rupture;
 pub mod scenario;
+pub mod stats;
 pub mod symptoms;
 pub mod therapist;
 pub mod treatment;

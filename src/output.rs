@@ -52,7 +52,7 @@ pub fn push_num(out: &mut String, x: f64, dp: usize) {
     let mut frac = a % p;
     if frac != 0 {
         let mut digits = dp;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             digits -= 1;
         }
@@ -846,8 +846,7 @@ mod tests {
         let mut differ = 0;
         for i in 0..200_000 {
             state = crate::rng::mix64(state);
-            let x =
-                ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 10f64.powi((i % 9) as i32 - 2);
+            let x = ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 10f64.powi((i % 9) - 2);
             for dp in [0, 1, 4] {
                 if num(x, dp) != std_fmt(x, dp) {
                     differ += 1;
@@ -858,7 +857,7 @@ mod tests {
         assert_eq!(num(-0.00001, 4), "0");
         assert_eq!(num(12.0, 0), "12");
         assert_eq!(num(0.5, 4), "0.5");
-        assert_eq!(num(-3.14159, 4), "-3.1416");
+        assert_eq!(num(-1.23456, 4), "-1.2346");
         assert_eq!(num(f64::NAN, 4), "");
     }
 }

@@ -37,7 +37,7 @@ pub struct PatientTraits {
     /// Latent symptom severity at intake [instrument points].
     pub intake_severity: f64,
     /// Personal set point of the natural course, as a share of intake severity above the
-    /// scale minimum (below 1: spontaneous improvement; above 1: a worsening course).
+    /// functional mean (below 1: spontaneous improvement; above 1: a worsening course).
     pub set_point: f64,
     pub warmth: f64,
     pub dominance: f64,
@@ -90,7 +90,7 @@ impl Population {
             intake_severity: t.dist("intake_severity", Dist::normal(m, s, lo, hi), lo, hi,
                 "Latent symptom severity at intake [instrument points]. Default per instrument: typical outpatient intake (PHQ-9 16, SD 5: M2, M7); observed scores add measurement error."),
             set_point: t.dist("set_point", Dist::normal(0.75, 0.45, 0.0, 2.0), 0.0, 2.0,
-                "Personal set point of the natural course, as a share of intake severity above the scale minimum: the natural course drifts towards it (regression to a personal level; the extratherapeutic share of change). Below 1: spontaneous improvement; above 1: a worsening course."),
+                "Personal set point of the natural course, as a share of intake severity above the functional mean (`instrument.functional_mean`): the natural course drifts towards it (regression to a personal level; the extratherapeutic share of change). Below 1: spontaneous improvement; above 1: a worsening course."),
             warmth: t.dist("warmth", Dist::normal(0.1, 0.35, -1.0, 1.0), -1.0, 1.0,
                 "Patient warmth (affiliation on the interpersonal circumplex), -1 to 1."),
             dominance: t.dist("dominance", Dist::normal(0.0, 0.35, -1.0, 1.0), -1.0, 1.0,

@@ -258,7 +258,7 @@ pub struct Uniforms<'a> {
 
 impl Uniforms<'_> {
     /// The next uniform in (0, 1).
-    pub fn next(&mut self) -> f64 {
+    pub fn draw(&mut self) -> f64 {
         if self.used < self.fixed.len() {
             self.used += 1;
             return (f64::from(self.fixed[self.used - 1]) + 0.5) * (1.0 / 4_294_967_296.0);

@@ -6,7 +6,8 @@
 //! adequate alliance + expectancy, including improvement between booking and session 1 (Howard
 //! et al. 1986, D3) + occasional sudden gains (Tang & DeRubeis 1999, S1-S3).
 //!
-//! Therapy effects are proportional to the remaining severity above the scale minimum, which
+//! Therapy effects are proportional to the remaining severity above the functional population's
+//! mean (the level recovery heads for), which
 //! gives the negatively accelerated dose-effect curve (Howard et al. 1986, D1-D2).
 
 use serde::Serialize;
@@ -79,7 +80,7 @@ impl CommonFactor {
     pub fn read(t: &Table<'_>) -> Self {
         CommonFactor {
             enabled: t.bool("enabled", true, "The alliance acts on symptoms as a common factor. Off: the alliance has no direct effect on symptoms (it still gates technique), which removes most of the alliance-outcome correlation."),
-            weight: t.f64("weight", 0.14, 0.0, 5.0, "Share of remaining severity removed per session per unit of alliance above `harm_threshold` (A1)."),
+            weight: t.f64("weight", 0.18, 0.0, 5.0, "Share of remaining severity removed per session per unit of alliance above `harm_threshold` (A1)."),
             harm_threshold: t.f64("harm_threshold", 0.45, 0.0, 1.0, "Alliance (0-1) below which sessions do harm (G1: with a poor alliance, more sessions worsen symptoms)."),
             harmful: t.bool("harmful", true, "Whether a poor alliance (below `harm_threshold`) worsens symptoms (G1). Off: a poor alliance only fails to help."),
         }
@@ -102,8 +103,8 @@ impl Expectancy {
     pub fn read(t: &Table<'_>) -> Self {
         Expectancy {
             enabled: t.bool("enabled", true, "Expectancy and hope act before and early in treatment (D3)."),
-            pre_treatment: t.f64("pre_treatment", 0.035, 0.0, 1.0, "Share of remaining severity removed per waiting week at expectancy 1 (improvement between booking and session 1, D3)."),
-            early: t.f64("early", 0.04, 0.0, 1.0, "Share of remaining severity removed per session at expectancy 1 in session 1, fading after."),
+            pre_treatment: t.f64("pre_treatment", 0.05, 0.0, 1.0, "Share of remaining severity removed per waiting week at expectancy 1 (improvement between booking and session 1, D3)."),
+            early: t.f64("early", 0.05, 0.0, 1.0, "Share of remaining severity removed per session at expectancy 1 in session 1, fading after."),
             decay_sessions: t.f64("decay_sessions", 3.0, 0.1, 100.0, "Sessions over which the early expectancy effect fades by a factor e."),
         }
     }
@@ -179,8 +180,9 @@ pub fn gate(p: &Technique, alliance: f64) -> f64 {
 /// Latent severity context.
 #[derive(Clone, Copy, Debug)]
 pub struct Scale {
-    pub min: f64,
-    pub max: f64,
+    /// The functional population's mean: therapy effects are proportional to the severity above it.
+    pub floor: f64,
+    /// The instrument's clinical SD (unit of noise and shocks).
     pub sd: f64,
 }
 
@@ -195,7 +197,7 @@ pub fn week_change(
     session: Option<SessionEffect>,
     d: &WeekDraws,
 ) -> WeekChange {
-    let room = (severity - scale.min).max(0.0);
+    let room = (severity - scale.floor).max(0.0);
     let mut c = WeekChange::default();
     if p.natural.enabled {
         c.natural = -p.natural.rate * (severity - set_point)

@@ -193,8 +193,8 @@ impl Arm {
         Arm {
             allocation: t.f64("allocation", 1.0, 1e-9, 1e9,
                 "Allocation ratio: patients are allocated to arms in these proportions, by permuted blocks."),
-            technique_potency: t.f64("technique_potency", if therapy { 0.04 } else { 0.0 }, 0.0, 1.0,
-                "Specific-technique potency: share of the remaining severity (above the scale minimum) that technique removes per session in phase two, on an adequate alliance. Bona fide therapies differ here yet differ little in outcome (M11, M12)."),
+            technique_potency: t.f64("technique_potency", if therapy { 0.055 } else { 0.0 }, 0.0, 1.0,
+                "Specific-technique potency: share of the remaining severity (above the functional mean) that technique removes per session in phase two, on an adequate alliance. Bona fide therapies differ here yet differ little in outcome (M11, M12)."),
             common_factors: t.f64("common_factors", if therapy { 1.0 } else { 0.0 }, 0.0, 2.0,
                 "How fully the setting delivers the common factors through the alliance (1 = bona fide therapy; lower for minimal routine care)."),
             challenge: t.f64("challenge", if therapy { 0.5 } else { 0.0 }, 0.0, 1.0,

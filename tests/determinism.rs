@@ -125,8 +125,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv 3e9dd2158011468b
-sessions.csv 6e546a359c3dca3b
-summary.csv a52902c50a02b84b
-therapists.csv be51113616d609dd
+patients.csv e96a9073de98a9d2
+sessions.csv 3344626db3a1a081
+summary.csv 19410773e6941b49
+therapists.csv e55084fd6a28efe9
 ";

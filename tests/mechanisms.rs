@@ -9,7 +9,7 @@ mod common;
 use bordin::alliance::Alliance;
 use bordin::attendance::Ending;
 use bordin::interpersonal::session_behaviour;
-use bordin::rng::{Entity, Purpose, Slot, Streams, WEEK_SLOTS, WeekDraws};
+use bordin::rng::{Slot, Streams, WEEK_SLOTS, WeekDraws};
 use bordin::rupture::{self, RuptureKind, RuptureModifiers};
 use common::{mean_se, outcomes, pearson, scenario};
 
