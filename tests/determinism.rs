@@ -125,8 +125,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv e96a9073de98a9d2
-sessions.csv 3344626db3a1a081
-summary.csv 19410773e6941b49
-therapists.csv e55084fd6a28efe9
+patients.csv 736769ed63438190
+sessions.csv 4b627a04b09e0894
+summary.csv 1984d3b97a340b85
+therapists.csv d59a6eaedd9559bb
 ";

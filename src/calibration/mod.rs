@@ -152,9 +152,10 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Vec<TargetResult>> {
                 continue;
             }
             let mut values = Vec::new();
-            for (_, _, outcomes) in &collected.replicates {
+            for (_, therapists, outcomes) in &collected.replicates {
                 let r = statistics::Replicate {
                     scenario: &sc,
+                    therapists,
                     outcomes,
                 };
                 let v = statistics::compute(&t.statistic, &r)

@@ -22,6 +22,8 @@ use crate::scenario::Scenario;
 /// One replicate of a calibration scenario.
 pub struct Replicate<'a> {
     pub scenario: &'a Scenario,
+    /// The therapists of the replicate, per pool.
+    pub therapists: &'a [Vec<crate::therapist::Therapist>],
     pub outcomes: &'a [PatientOutcome],
 }
 
@@ -204,6 +206,85 @@ pub fn cronbach_alpha(rows: &[[f64; 12]]) -> f64 {
 fn not_on_track(inst: &Instrument, c: &Course) -> Option<bool> {
     let s3 = c.sessions.iter().find(|s| s.attended && s.session == 3)?;
     Some(c.intake_score - s3.symptom_score < 0.5 * inst.rc_threshold)
+}
+
+/// Patients of therapy arms with their therapist (a unique index over pools).
+fn with_therapist<'o>(
+    r: &Replicate<'_>,
+    all: &[&'o PatientOutcome],
+) -> Vec<(&'o PatientOutcome, usize, f64)> {
+    let mut offsets = vec![0usize];
+    for pool in r.therapists {
+        offsets.push(offsets.last().copied().unwrap_or(0) + pool.len());
+    }
+    all.iter()
+        .filter_map(|o| {
+            let pool = r.scenario.arms[o.arm].pool?;
+            let t = o.course.first_therapist? as usize;
+            Some((*o, offsets[pool] + t, r.therapists[pool][t].traits.fis))
+        })
+        .collect()
+}
+
+/// Fits final ~ intake [+ fis] + arm + (1 | therapist); returns (ICC, tau^2).
+fn therapist_model(
+    r: &Replicate<'_>,
+    all: &[&PatientOutcome],
+    with_fis: bool,
+) -> Option<(f64, f64)> {
+    let rows = with_therapist(r, all);
+    let y: Vec<f64> = rows.iter().map(|(o, _, _)| o.course.final_score).collect();
+    let mut x = crate::stats::Design::intercept(rows.len()).with(
+        "intake",
+        rows.iter().map(|(o, _, _)| o.course.intake_score).collect(),
+    );
+    if with_fis {
+        x = x.with("fis", rows.iter().map(|(_, _, f)| *f).collect());
+    }
+    // Arm as a fixed effect, so differences between arms are not counted as therapist variance.
+    for a in 1..r.scenario.arms.len() {
+        if rows.iter().any(|(o, _, _)| o.arm == a) && rows.iter().any(|(o, _, _)| o.arm != a) {
+            x = x.with(
+                format!("arm{a}"),
+                rows.iter()
+                    .map(|(o, _, _)| f64::from(u8::from(o.arm == a)))
+                    .collect(),
+            );
+        }
+    }
+    let group: Vec<usize> = rows.iter().map(|(_, g, _)| *g).collect();
+    let fit = crate::stats::random_intercept(&y, &x, "therapist", &group).ok()?;
+    let tau2 = fit.var_comps.first()?.var(0);
+    Some((fit.icc()?, tau2))
+}
+
+/// Standardised between- and within-therapist alliance coefficients (benefit positive).
+fn alliance_split(r: &Replicate<'_>, all: &[&PatientOutcome]) -> Option<(f64, f64)> {
+    let rows: Vec<_> = with_therapist(r, all)
+        .into_iter()
+        .filter(|(o, _, _)| o.course.wai_patient_s3.is_some())
+        .collect();
+    let group: Vec<usize> = rows.iter().map(|(_, g, _)| *g).collect();
+    let wai: Vec<f64> = rows
+        .iter()
+        .map(|(o, _, _)| f64::from(o.course.wai_patient_s3.unwrap_or(0)))
+        .collect();
+    let centred = crate::stats::person_mean_centre(&group, &wai).ok()?;
+    let y: Vec<f64> = rows.iter().map(|(o, _, _)| o.course.final_score).collect();
+    let x = crate::stats::Design::intercept(rows.len())
+        .with(
+            "intake",
+            rows.iter().map(|(o, _, _)| o.course.intake_score).collect(),
+        )
+        .with("between", centred.between.clone())
+        .with("within", centred.within.clone());
+    let fit = crate::stats::random_intercept(&y, &x, "therapist", &group).ok()?;
+    let sd_y = var(&y).sqrt();
+    let std = |name: &str, xs: &[f64]| fit.coef(name).map(|c| -c.estimate * var(xs).sqrt() / sd_y);
+    Some((
+        std("between", &centred.between)?,
+        std("within", &centred.within)?,
+    ))
 }
 
 /// Computes statistic `name` (with `:`-separated arguments) on one replicate.
@@ -730,6 +811,63 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
                 ]);
             }
             m.partial_slope(0, 1, 2)
+        }
+        // Therapist effects (T5-T8): ICC = tau^2 / (tau^2 + sigma^2) of the REML fit of
+        // final ~ intake + arm + (1 | therapist), among patients of therapy arms (first
+        // therapist), as targets.md defines it (case-mix adjusted by intake).
+        "therapist_icc" => therapist_model(r, &all, false).map_or(f64::NAN, |(icc, _)| icc),
+        // Share of the between-therapist variance of outcome that therapist FIS explains (T10):
+        // 1 - tau^2 with FIS as a therapist-level covariate / tau^2 without.
+        "fis_share_of_therapist_variance" => match (
+            therapist_model(r, &all, false),
+            therapist_model(r, &all, true),
+        ) {
+            (Some((_, t0)), Some((_, t1))) if t0 > 0.0 => 1.0 - t1 / t0,
+            _ => f64::NAN,
+        },
+        // Baldwin et al. (T1): final ~ intake + alliance_between + alliance_within +
+        // (1 | therapist), alliance = patient WAI-SR at session 3 split into the therapist's mean
+        // and the patient's deviation from it. Standardised coefficients (b x SD(x) / SD(final),
+        // sign set so benefit is positive): the within coefficient, and between minus within.
+        "alliance_within_beta" | "alliance_between_minus_within_beta" => {
+            match alliance_split(r, &all) {
+                Some((between, within)) => {
+                    if stat == "alliance_within_beta" {
+                        within
+                    } else {
+                        between - within
+                    }
+                }
+                None => f64::NAN,
+            }
+        }
+        // Falkenström et al. (W1): within-person cross-lagged model (see
+        // `stats::cross_lagged`) on attended sessions; x at session t = patient WAI-SR at the end
+        // of session t, y = the pre-session symptom score. `lagged_alliance_to_symptoms`: effect
+        // of x_within(t) on y(t+1); `lagged_symptoms_to_alliance`: the reverse path (x and y
+        // swapped). Standardised by the within-person SD of x and the SD of the outcome.
+        "lagged_alliance_to_symptoms" | "lagged_symptoms_to_alliance" => {
+            let (mut pat, mut ses, mut wai, mut sym) = (vec![], vec![], vec![], vec![]);
+            for (i, o) in all.iter().enumerate() {
+                for s in o.course.sessions.iter().filter(|s| s.attended) {
+                    pat.push(i);
+                    ses.push(i64::from(s.session));
+                    wai.push(f64::from(s.wai_patient));
+                    sym.push(s.symptom_score);
+                }
+            }
+            let (x, y) = if stat == "lagged_alliance_to_symptoms" {
+                (&wai, &sym)
+            } else {
+                (&sym, &wai)
+            };
+            match crate::stats::cross_lagged(&pat, &ses, x, y) {
+                Ok(cl) => {
+                    let b = cl.fit.coef("x_cw").map_or(f64::NAN, |c| c.estimate);
+                    b * var(&cl.x.within).sqrt() / var(y).sqrt()
+                }
+                Err(_) => f64::NAN,
+            }
         }
         other => return Err(format!("unknown statistic `{other}`")),
     };
