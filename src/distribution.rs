@@ -10,8 +10,9 @@
 
 use serde::Serialize;
 
-use crate::rng::{Uniforms, inverse_normal_cdf, normal_cdf};
+use crate::rng::{Uniforms, inverse_normal_cdf};
 use crate::scenario::reader::{Node, Seg, Table, Value, fmt_num, number, range_text};
+use crate::stats::dist::norm_cdf as normal_cdf;
 
 /// A distribution of a trait, truncated to `[lo, hi]`, the trait's valid range.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -408,29 +408,6 @@ pub fn inverse_normal_cdf(p: f64) -> f64 {
     }
 }
 
-/// Standard normal CDF, via the complementary error function (W. J. Cody's rational
-/// approximations as in Numerical Recipes' `erfcc`, relative error below 1.2e-7).
-pub fn normal_cdf(x: f64) -> f64 {
-    0.5 * erfc(-x / std::f64::consts::SQRT_2)
-}
-
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp();
-    if x >= 0.0 { r } else { 2.0 - r }
-}
-
 /// The logistic function.
 #[inline]
 pub fn logistic(x: f64) -> f64 {
@@ -446,7 +423,6 @@ mod tests {
         assert!((inverse_normal_cdf(0.975) - 1.959_963_985).abs() < 1e-8);
         assert!((inverse_normal_cdf(0.5)).abs() < 1e-12);
         assert!((inverse_normal_cdf(0.001) + 3.090_232_306).abs() < 1e-8);
-        assert!((normal_cdf(1.959_963_985) - 0.975).abs() < 1e-7);
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //!   `patients.csv` (end-of-treatment assessment; last observed score for dropouts);
 //! - *post score* = the end (follow-up) assessment every patient gets, used for trial contrasts
 //!   (intention to treat with complete follow-up);
-//! - Hedges' g = (mean_b - mean_a) / pooled SD x J, J = 1 - 3 / (4 (n_a + n_b) - 9), positive
-//!   when arm `a` has lower (better) scores;
+//! - Hedges' g = (mean_b - mean_a) / pooled SD x J (Hedges' exact J), positive when arm `a`
+//!   has lower (better) scores;
 //! - reliable improvement, recovery and deterioration use the instrument's reliable-change
 //!   threshold and cut-off (Jacobson & Truax; IAPT conventions, M1 and M4).
 
@@ -67,23 +67,15 @@ fn share(hits: usize, n: usize) -> f64 {
     }
 }
 
+/// Pearson r (`NaN` when undefined), by the statistics module.
 fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    let (mx, my) = (mean(x), mean(y));
-    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
-    let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
-    sxy / (sxx * syy).sqrt()
+    crate::stats::pearson(x, y).map_or(f64::NAN, |c| c.r)
 }
 
-/// Hedges' g of `a` vs `b` on lower-is-better scores (positive: `a` better).
+/// Hedges' g of `a` vs `b` on lower-is-better scores (positive: `a` better), by the statistics
+/// module (exact small-sample correction); `NaN` when undefined.
 pub fn hedges_g(a: &[f64], b: &[f64]) -> f64 {
-    let (na, nb) = (a.len() as f64, b.len() as f64);
-    if a.len() < 2 || b.len() < 2 {
-        return f64::NAN;
-    }
-    let pooled = (((na - 1.0) * var(a) + (nb - 1.0) * var(b)) / (na + nb - 2.0)).sqrt();
-    let j = 1.0 - 3.0 / (4.0 * (na + nb) - 9.0);
-    (mean(b) - mean(a)) / pooled * j
+    crate::stats::cohens_d(b, a).map_or(f64::NAN, |e| e.hedges_g)
 }
 
 fn improvement(c: &Course) -> f64 {
@@ -309,6 +301,14 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
     let inst = r.inst();
     let all: Vec<&PatientOutcome> = r.of(None).collect();
     let arm_outs = |a: usize| -> Vec<&PatientOutcome> { r.of(Some(a)).collect() };
+    // Cases at intake, and reliable and clinically significant improvement of a score.
+    let cases = || -> Vec<&PatientOutcome> {
+        all.iter()
+            .copied()
+            .filter(|o| inst.is_case(o.course.intake_score))
+            .collect()
+    };
+    let rcsi = |i: f64, x: f64| i - x >= inst.rc_threshold && !inst.is_case(x);
     let post = |os: &[&PatientOutcome]| os.iter().map(|o| o.course.post_score).collect::<Vec<_>>();
     let v = match stat {
         // Alliance-outcome r (A1): patient-rated WAI-SR total at session 3 against residual gain
@@ -414,28 +414,10 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
         }
         // Kaplan-Meier share of cases at intake that recovered (reliably improved and below the
         // cut-off) by session 8 (Kadera et al. 1996, D8).
-        "recovered_by_session_8" => {
-            let cases: Vec<&PatientOutcome> = all
-                .iter()
-                .copied()
-                .filter(|o| inst.is_case(o.course.intake_score))
-                .collect();
-            km_by(&cases, 8, |i, x| {
-                i - x >= inst.rc_threshold && !inst.is_case(x)
-            })
-        }
+        "recovered_by_session_8" => km_by(&cases(), 8, rcsi),
         // Sessions until half of the cases at intake reach reliable and clinically significant
         // improvement, Kaplan-Meier (Hansen et al. 2002, D4).
-        "median_sessions_to_rcsi" => {
-            let cases: Vec<&PatientOutcome> = all
-                .iter()
-                .copied()
-                .filter(|o| inst.is_case(o.course.intake_score))
-                .collect();
-            km_median(&cases, 200, |i, x| {
-                i - x >= inst.rc_threshold && !inst.is_case(x)
-            })
-        }
+        "median_sessions_to_rcsi" => km_median(&cases(), 200, rcsi),
         // Share reliably improved between intake and the pre-session score of session 1 (D3).
         "improved_before_session_1" => {
             let xs: Vec<bool> = all
