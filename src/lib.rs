@@ -11,6 +11,18 @@
 //! (instrument scores, WAI-SR), [`attendance`] (dropout and endings), [`policy`], [`treatment`]
 //! (arms and design), [`scenario`], [`course`] (one patient's session loop), [`engine`]
 //! (replicates, parallelism, counterfactuals), [`analysis`] and [`output`].
+//!
+//! ```
+//! use bordin::engine::{self, RunOptions};
+//!
+//! // The embedded default scenario, smaller.
+//! let sc = bordin::load_scenario(None, &["run.patients=50".to_string()]).unwrap();
+//! let run = engine::collect(&sc, &RunOptions::default()).unwrap();
+//! let outcomes = &run.replicates[0].2;
+//! assert_eq!(outcomes.len(), 50);
+//! let summary = bordin::analysis::summarize(&sc, outcomes);
+//! assert!(summary[0].dropout >= 0.0 && summary[0].dropout <= 1.0);
+//! ```
 
 pub mod alliance;
 pub mod analysis;
