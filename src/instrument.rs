@@ -151,6 +151,15 @@ impl Instrument {
             1e6,
             "Reliable-change threshold [points]: the published value for a preset (PHQ-9 6, GAD-7 4: IAPT, M4; OQ-45 14, M5; CORE-OM 5, M6), else the Jacobson-Truax value 1.96 * sqrt(2) * SEM (M1).",
         );
+        t.mark_derived(&[
+            "min",
+            "max",
+            "sd",
+            "reliability",
+            "cutoff",
+            "functional_mean",
+            "rc_threshold",
+        ]);
         if min >= max {
             t.ctx().error(
                 &t.child("max"),

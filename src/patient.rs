@@ -84,7 +84,7 @@ impl Population {
             min: 0.0,
             max: 1.0,
         };
-        Population {
+        let population = Population {
             name: t.name("name", &default_name, "Name of the population."),
             share: t.f64("share", 1.0, 1e-9, 1e9, "Relative share of referrals from this population (shares are normalised)."),
             intake_severity: t.dist("intake_severity", Dist::normal(m, s, lo, hi), lo, hi,
@@ -115,7 +115,9 @@ impl Population {
                 "Preferred degree of structure, 0-1; agreement on goals and tasks is easier when the arm's `structure` fits it."),
             rating_bias: t.dist("rating_bias", Dist::normal(0.55, 0.5, -2.0, 2.0), -2.0, 2.0,
                 "The patient's leniency when rating the alliance [WAI-SR item points]: patients rate the alliance high, near the ceiling (AL4)."),
-        }
+        };
+        t.mark_derived(&["intake_severity"]);
+        population
     }
 
     /// Draws the traits of a patient of this population.

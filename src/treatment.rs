@@ -110,6 +110,15 @@ impl Arm {
     /// Reads one `[[arms]]` table. `pools` are the names of the therapist pools.
     pub fn read(t: &Table<'_>, index: usize, pools: &[String], design: &Design) -> Arm {
         let arm = Arm::read_fields(t, index, pools, design);
+        // Defaults that follow the arm's kind or the design.
+        t.mark_derived(&[
+            "pool",
+            "technique_potency",
+            "common_factors",
+            "challenge",
+            "expectancy",
+            "sessions",
+        ]);
         let rule = &arm.policies.poor_alliance;
         if arm.kind == ArmKind::Therapy && rule.enabled && rule.after_sessions >= arm.sessions {
             let keys = ["policies", "poor_alliance_rule", "after_sessions"];

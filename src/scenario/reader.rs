@@ -402,6 +402,10 @@ pub struct Resolved {
     pub path: Vec<Seg>,
     pub value: toml_edit::Value,
     pub doc: String,
+    /// The default follows from other keys (an instrument preset, an arm's kind, the design):
+    /// the embedded default scenario leaves it commented out, so overriding the key it follows
+    /// from also moves it.
+    pub derived: bool,
 }
 
 /// Shared state of one reading: errors, documentation and the resolved values.
@@ -459,7 +463,20 @@ impl Ctx {
             path: path.to_vec(),
             value,
             doc: doc.to_string(),
+            derived: false,
         });
+    }
+
+    fn mark_derived(&self, path: &[Seg]) {
+        if let Some(r) = self
+            .resolved
+            .borrow_mut()
+            .iter_mut()
+            .rev()
+            .find(|r| r.path == path)
+        {
+            r.derived = true;
+        }
     }
 }
 
@@ -812,6 +829,14 @@ impl<'a> Table<'a> {
     /// Records a resolved value read by other means.
     pub fn resolve(&self, key: &str, value: toml_edit::Value, doc: &str) {
         self.ctx.resolve(&self.child(key), value, doc);
+    }
+
+    /// Marks keys already read as derived: their defaults follow from other keys (see
+    /// [`Resolved::derived`]).
+    pub fn mark_derived(&self, keys: &[&str]) {
+        for k in keys {
+            self.ctx.mark_derived(&self.child(k));
+        }
     }
 
     /// Reports keys no read asked for.

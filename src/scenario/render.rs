@@ -70,7 +70,15 @@ pub fn to_toml(resolved: &[Resolved], header: &str, comments: bool) -> String {
             out.push_str(&wrap_comment(&r.doc, 96));
         }
         let value = r.value.to_string();
-        out.push_str(&format!("{key} = {}\n", value.trim()));
+        if comments && r.derived {
+            // Left out so that it follows the keys it derives from (value shown for reference).
+            out.push_str(&format!(
+                "# {key} = {}  (default follows other keys)\n",
+                value.trim()
+            ));
+        } else {
+            out.push_str(&format!("{key} = {}\n", value.trim()));
+        }
     }
     out
 }
