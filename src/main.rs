@@ -76,6 +76,99 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Trace one dyad session by session (alliance, ruptures, repairs, symptoms), optionally
+    /// against a second therapist with the same random draws; writes trace.csv, trace.md,
+    /// trace.svg and trace.png.
+    Trace {
+        /// Scenario file (TOML); the dyad runs under its first therapy arm. Without it, the
+        /// embedded default.
+        scenario: Option<PathBuf>,
+        /// Therapist: an archetype (see --list), key=value traits, or both
+        /// (warm-flexible,fis=1.5). Unset traits: the archetype's, else the pool mean.
+        #[arg(long, required_unless_present = "list")]
+        therapist: Option<String>,
+        /// Patient: an archetype (see --list), key=value traits, or both. Unset traits: the
+        /// archetype's, else the first population's mean.
+        #[arg(long, required_unless_present = "list")]
+        patient: Option<String>,
+        /// A second therapist for the same patient with the same random draws (common random
+        /// numbers).
+        #[arg(long)]
+        compare_therapist: Option<String>,
+        /// Planned sessions (default: the arm's).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=200))]
+        sessions: Option<u32>,
+        /// Seed (overrides run.seed): the patient's random draws.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+        seed: Option<u64>,
+        /// Override a scenario key (as for run).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Output directory (a non-empty one needs --force).
+        #[arg(long, default_value = "trace")]
+        out: PathBuf,
+        /// Write into a non-empty output directory.
+        #[arg(long)]
+        force: bool,
+        /// List the therapist and patient archetypes and the trait keys, and exit.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Simulation-based power analysis of a two-arm trial (first arm: control; second:
+    /// treatment): power, type I error, bias and coverage per sample size and analysis.
+    Power {
+        /// Scenario file (TOML) with exactly two arms. Without it, the embedded two-arm trial
+        /// (configs/power_two_arm.toml) is used.
+        scenario: Option<PathBuf>,
+        /// Patients per arm, comma-separated (each a design point; allocation 1:1).
+        #[arg(long, default_value = "20,40,60", value_name = "N,N,...")]
+        n_per_arm: String,
+        /// Therapists per arm (each arm's pool size; arms must have separate pools).
+        #[arg(long, value_name = "K")]
+        therapists_per_arm: Option<u32>,
+        /// Replicates (simulated trials) per design point.
+        #[arg(long, default_value_t = 1000)]
+        reps: u64,
+        /// Analyses, comma-separated: ancova, lmm-endpoint, lmm-longitudinal.
+        #[arg(long, default_value = "ancova,lmm-endpoint,lmm-longitudinal")]
+        analysis: String,
+        /// Two-sided significance level (intervals at 1 - alpha).
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Also search the smallest n per arm reaching this power (per analysis).
+        #[arg(long)]
+        target_power: Option<f64>,
+        /// Largest n per arm the --target-power search tries.
+        #[arg(long, default_value_t = 2000)]
+        max_n: u64,
+        /// Assessments besides intake and end: every-session, pre-post or sessions:1,4,8,12.
+        #[arg(long, default_value = "every-session")]
+        schedule: String,
+        /// Dropouts' missing scores: completers, available or locf.
+        #[arg(long, default_value = "available")]
+        missing: String,
+        /// Write the first K simulated trial datasets of each design point (long CSV).
+        #[arg(long, default_value_t = 0, value_name = "K")]
+        emit_datasets: u64,
+        /// Output directory (created if missing; a non-empty one needs --force).
+        #[arg(long, default_value = "power")]
+        out: PathBuf,
+        /// Write into a non-empty output directory (bordin's own files there are replaced).
+        #[arg(long)]
+        force: bool,
+        /// Seed (overrides run.seed).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override a scenario key (as for run; repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -196,8 +289,99 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Trace {
+            scenario,
+            therapist,
+            patient,
+            compare_therapist,
+            sessions,
+            seed,
+            mut set,
+            out,
+            force,
+            list,
+        } => {
+            if list {
+                print!("{}", bordin::trace::list_text()?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            if let Some(s) = seed {
+                set.push(format!("run.seed={s}"));
+            }
+            let report = bordin::trace::run(&bordin::trace::TraceRequest {
+                scenario: bordin::load_scenario(scenario.as_deref(), &set)?,
+                scenario_source: scenario
+                    .as_ref()
+                    .map_or("embedded default".into(), |p| p.display().to_string()),
+                therapist: therapist.unwrap_or_default(),
+                patient: patient.unwrap_or_default(),
+                compare_therapist,
+                sessions,
+                out,
+                force,
+            })?;
+            print!("{}", report.text);
+            println!(
+                "wrote {} files to {}",
+                report.files.len(),
+                report.out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::DefaultScenario => {
             print!("{}", bordin::scenario::DEFAULT_SCENARIO);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Power {
+            scenario,
+            n_per_arm,
+            therapists_per_arm,
+            reps,
+            analysis,
+            alpha,
+            target_power,
+            max_n,
+            schedule,
+            missing,
+            emit_datasets,
+            out,
+            force,
+            seed,
+            threads,
+            set,
+            quiet,
+        } => {
+            let req = bordin::power::PowerFlags {
+                scenario,
+                n_per_arm,
+                therapists_per_arm,
+                reps,
+                analysis,
+                alpha,
+                target_power,
+                max_n,
+                schedule,
+                missing,
+                emit_datasets,
+                out,
+                force,
+                seed,
+                threads,
+                set,
+                command_line: std::env::args().collect(),
+            }
+            .request()?;
+            let report = bordin::power::run(&req)?;
+            if !quiet {
+                print!("{}", report.table);
+                println!(
+                    "wrote {} files to {} in {:.2} s on {} thread(s)",
+                    report.files.len(),
+                    report.out.display(),
+                    report.wall_seconds,
+                    report.threads
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -65,9 +65,23 @@ fn every_key_is_documented_once_in_docs_scenario_md() {
 /// the key they follow (an instrument preset, the planned sessions) moves them too.
 #[test]
 fn overrides_of_the_default_scenario_reach_derived_defaults() {
-    let sc = bordin::load_scenario(None, &["design.planned_sessions=16".into(), "instrument.name=\"gad7\"".into()]).unwrap();
+    let sc = bordin::load_scenario(
+        None,
+        &[
+            "design.planned_sessions=16".into(),
+            "instrument.name=\"gad7\"".into(),
+        ],
+    )
+    .unwrap();
     assert_eq!(sc.arms[0].sessions, 16);
-    assert_eq!((sc.instrument.max, sc.instrument.rc_threshold, sc.instrument.cutoff), (21.0, 4.0, 8.0));
+    assert_eq!(
+        (
+            sc.instrument.max,
+            sc.instrument.rc_threshold,
+            sc.instrument.cutoff
+        ),
+        (21.0, 4.0, 8.0)
+    );
     let mean = sc.populations[0].intake_severity.nominal_mean();
     assert!((mean - 13.5).abs() < 1e-9, "GAD-7 intake mean {mean}");
 }

@@ -1,0 +1,288 @@
+//! `bordin power`: type I error, power growing with n, unbiasedness against the counterfactual
+//! true effect, determinism across thread counts, and the CLI's errors.
+//!
+//! Monte Carlo tolerances are stated at each check; the replicate counts keep the whole file
+//! to a few seconds in release mode on 2 cores.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use bordin::power::{self, Analysis, Hypothesis, Missing, Plan, PowerSettings, Schedule};
+use predicates::str::contains;
+use tempfile::TempDir;
+
+fn scenario(overrides: &[&str]) -> bordin::Scenario {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    power::load_scenario(None, &o).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn ancova_settings(n: &[u64], reps: u64, therapists: Option<u32>) -> PowerSettings {
+    PowerSettings {
+        n_per_arm: n.to_vec(),
+        therapists_per_arm: therapists,
+        reps,
+        analyses: vec![Analysis::Ancova],
+        schedule: Schedule::PrePost,
+        ..PowerSettings::default()
+    }
+}
+
+fn results(sc: &bordin::Scenario, s: &PowerSettings) -> power::PowerResults {
+    let plan = Plan::new(sc, s).unwrap();
+    power::compute(&plan, |_| unreachable!("no datasets requested")).unwrap()
+}
+
+/// (1) With the arms made equivalent (true effect zero), ANCOVA's rejection rate at alpha .05
+/// is .05 within 3 Monte Carlo SEs (sqrt(.05 x .95 / 2000) = .0049, so +/- .0146). One patient
+/// per therapist (40 therapists for 40 patients per arm) so that therapist clustering, which
+/// OLS ignores, cannot inflate it; 40 per arm because HC3 is conservative in smaller samples
+/// (about .038 at 20 per arm, 4,000 replicates).
+#[test]
+fn ancova_type1_error_is_nominal() {
+    let sc = scenario(&[]);
+    let res = results(&sc, &ancova_settings(&[40], 2000, Some(40)));
+    let row = &res.rows[0];
+    let se = (0.05f64 * 0.95 / 2000.0).sqrt();
+    assert!(
+        (row.type1 - 0.05).abs() < 3.0 * se,
+        "type I error {} is not within 3 MC SE ({se}) of .05",
+        row.type1
+    );
+    // The null design has no true effect: its replicates' true effects average to 0 within 4
+    // MC SEs.
+    let null = res.points[&40].null.as_ref().unwrap();
+    let te: Vec<f64> = null.iter().map(|r| r.true_effect).collect();
+    let m = te.iter().sum::<f64>() / te.len() as f64;
+    let sd = (te.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (te.len() - 1) as f64).sqrt();
+    assert!(
+        m.abs() < 4.0 * sd / (te.len() as f64).sqrt(),
+        "null true effect {m}"
+    );
+    assert_eq!(row.failed, 0);
+}
+
+/// (2) Power grows with n: at 10 and 60 patients per arm (200 replicates each, MC SE at most
+/// .035 each) the difference exceeds 3 MC SEs of the difference; the search finds an n whose
+/// power reaches the target.
+#[test]
+fn power_increases_with_n() {
+    let sc = scenario(&[]);
+    let mut s = ancova_settings(&[10, 60], 200, None);
+    s.target_power = Some(0.6);
+    let res = results(&sc, &s);
+    let (p10, p60) = (&res.rows[0], &res.rows.last().unwrap());
+    assert_eq!((p10.n_per_arm, p60.n_per_arm), (10, 60));
+    let se = (p10.power_mc_se.powi(2) + p60.power_mc_se.powi(2)).sqrt();
+    assert!(
+        p60.power - p10.power > 3.0 * se,
+        "power {} at n = 10 vs {} at n = 60",
+        p10.power,
+        p60.power
+    );
+    assert!(p60.true_effect < 0.0, "CBT should lower scores");
+    let t = &res.targets[0];
+    assert!(t.reached && t.power >= 0.6 && t.n_per_arm <= 60, "{t:?}");
+    // The n just below the one found was evaluated and falls short (bisection bracket).
+    let below = res.rows.iter().find(|r| r.n_per_arm == t.n_per_arm - 1);
+    assert!(below.is_none_or(|r| r.power < 0.6), "{below:?}");
+}
+
+/// (3) Without dropout (every end score observed), the ANCOVA estimate is unbiased against
+/// each replicate's counterfactual true effect: |bias| < 4 MC SEs of the bias (400 replicates).
+/// Its interval covers the true effect at about the nominal rate (.95 +/- 4 x .011).
+#[test]
+fn ancova_is_unbiased_against_the_counterfactual_effect() {
+    let sc = scenario(&["mechanisms.dropout.enabled=false"]);
+    let res = results(&sc, &ancova_settings(&[40], 400, None));
+    let row = &res.rows[0];
+    assert_eq!(row.dropout, 0.0);
+    assert!(
+        row.bias.abs() < 4.0 * row.bias_mc_se,
+        "bias {} (MC SE {})",
+        row.bias,
+        row.bias_mc_se
+    );
+    assert!(
+        (row.coverage - 0.95).abs() < 4.0 * 0.011,
+        "coverage {}",
+        row.coverage
+    );
+    assert!(row.true_effect < -1.0, "true effect {}", row.true_effect);
+}
+
+/// Replicates are independent of one another and of the design point's other replicates: a
+/// replicate simulated alone equals the same replicate of a whole design point.
+#[test]
+fn a_replicate_alone_equals_its_design_point_row() {
+    let sc = scenario(&[]);
+    let s = PowerSettings {
+        n_per_arm: vec![12],
+        reps: 4,
+        ..PowerSettings::default()
+    };
+    let plan = Plan::new(&sc, &s).unwrap();
+    let (all, _) = plan.design_point(12, Hypothesis::Effect, 0).unwrap();
+    assert_eq!(plan.replicate(12, Hypothesis::Effect, 3).unwrap(), all[3]);
+}
+
+fn run_to(dir: &Path, threads: usize) {
+    let s = PowerSettings {
+        n_per_arm: vec![8, 12],
+        therapists_per_arm: Some(4),
+        reps: 6,
+        target_power: Some(0.5),
+        max_n: 24,
+        missing: Missing::Locf,
+        emit_datasets: 1,
+        ..PowerSettings::default()
+    };
+    power::run(&power::PowerRequest {
+        scenario: scenario(&["run.seed=7"]),
+        scenario_source: "test".into(),
+        settings: s,
+        out: dir.to_path_buf(),
+        force: false,
+        threads: Some(threads),
+        command_line: vec![],
+    })
+    .unwrap();
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for sub in [dir.to_path_buf(), dir.join("datasets")] {
+        let mut names: Vec<_> = fs::read_dir(&sub)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file() && !p.ends_with("manifest.json"))
+            .collect();
+        names.sort();
+        for p in names {
+            out.push((
+                p.strip_prefix(dir).unwrap().display().to_string(),
+                fs::read(&p).unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+/// (4) Same seed: identical output files on 1 and 2 threads (every analysis, the target
+/// search and the datasets included).
+#[test]
+fn outputs_do_not_depend_on_threads() {
+    let (a, b) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    run_to(a.path(), 1);
+    run_to(b.path(), 2);
+    let (fa, fb) = (files(a.path()), files(b.path()));
+    let names: Vec<&str> = fa.iter().map(|f| f.0.as_str()).collect();
+    assert!(names.contains(&"power.csv") && names.contains(&"target.csv"));
+    assert!(names.contains(&"datasets/n0008_effect_rep0000.csv"));
+    assert_eq!(fa, fb);
+    // replicates.csv points at the datasets written.
+    let reps = String::from_utf8(
+        fa.iter()
+            .find(|f| f.0 == "replicates.csv")
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
+    assert!(reps.contains(",datasets/n0012_null_rep0000.csv,null,"));
+}
+
+fn bordin(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bordin"));
+    cmd.current_dir(dir);
+    cmd
+}
+
+const THREE_ARMS: &str = r#"
+[[therapist_pools]]
+name = "a"
+therapists = 4
+[[arms]]
+name = "x"
+[[arms]]
+name = "y"
+[[arms]]
+name = "z"
+"#;
+
+/// (5) Usage errors exit with code 2 and say what is wrong.
+#[test]
+fn cli_errors() {
+    let dir = TempDir::new().unwrap();
+    fs::write(dir.path().join("three.toml"), THREE_ARMS).unwrap();
+    bordin(dir.path())
+        .args(["power", "three.toml", "--reps", "2"])
+        .assert()
+        .code(2)
+        .stderr(contains("exactly two arms"))
+        .stderr(contains("x, y, z"));
+    for bad in ["20,abc", "2", ""] {
+        bordin(dir.path())
+            .args(["power", "--n-per-arm", bad])
+            .assert()
+            .code(2)
+            .stderr(contains("--n-per-arm"));
+    }
+    // Two arms sharing one pool: --therapists-per-arm cannot nest them.
+    let shared = THREE_ARMS.replace("[[arms]]\nname = \"z\"\n", "");
+    fs::write(dir.path().join("shared.toml"), shared).unwrap();
+    bordin(dir.path())
+        .args(["power", "shared.toml", "--therapists-per-arm", "3"])
+        .assert()
+        .code(2)
+        .stderr(contains("crossed"));
+    bordin(dir.path())
+        .args([
+            "power",
+            "--schedule",
+            "pre-post",
+            "--analysis",
+            "lmm-longitudinal",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("--schedule"));
+    bordin(dir.path())
+        .args(["power", "--analysis", "ancova,t-test"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown analysis `t-test`"));
+    bordin(dir.path())
+        .args(["power", "--alpha", "1.5"])
+        .assert()
+        .code(2)
+        .stderr(contains("--alpha"));
+    // A non-empty output directory is refused without --force; with it the run succeeds.
+    fs::write(dir.path().join("out_note.txt"), "x").unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("keep.txt"), "x").unwrap();
+    let args = [
+        "power",
+        "--n-per-arm",
+        "6",
+        "--reps",
+        "3",
+        "--analysis",
+        "ancova",
+        "--out",
+        "out",
+        "-q",
+    ];
+    bordin(dir.path())
+        .args(args)
+        .assert()
+        .code(2)
+        .stderr(contains("not empty"));
+    bordin(dir.path())
+        .args(args)
+        .arg("--force")
+        .assert()
+        .success();
+    assert!(out.join("power.csv").is_file() && out.join("keep.txt").is_file());
+}
