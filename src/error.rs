@@ -99,9 +99,6 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// Writing a CSV row failed.
-    #[error("cannot write {path}: {source}")]
-    Csv { path: PathBuf, source: csv::Error },
     /// Thread pool setup failed.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },

@@ -146,10 +146,6 @@ impl Stream {
         inverse_normal_cdf(self.uniform())
     }
 
-    /// The underlying generator, for `rand_distr` samplers that need one.
-    pub fn rng(&mut self) -> &mut ChaCha8Rng {
-        &mut self.rng
-    }
 
     /// The next 32-bit uniform in (0, 1).
     #[inline]
