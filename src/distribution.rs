@@ -58,58 +58,90 @@ impl Dist {
         }
     }
 
-    /// Draws one value from a trait's uniforms.
+    /// Draws one value from a trait's uniforms (prepares the sampler each time: for many
+    /// draws, keep a [`Sampler`]).
     pub fn sample(&self, u: &mut Uniforms<'_>) -> f64 {
+        self.sampler().sample(u)
+    }
+
+    /// The distribution prepared for drawing: the normal CDF at the truncation bounds is
+    /// computed once here, not at every draw.
+    pub fn sampler(&self) -> Sampler {
+        let bounds = |mean: f64, sd: f64, lo: f64, hi: f64| {
+            let a = if lo.is_finite() {
+                normal_cdf((lo - mean) / sd)
+            } else {
+                0.0
+            };
+            let b = if hi.is_finite() {
+                normal_cdf((hi - mean) / sd)
+            } else {
+                1.0
+            };
+            (a, b)
+        };
         match self {
-            Dist::Fixed { value } => *value,
+            Dist::Fixed { value } => Sampler::Fixed(*value),
             Dist::Normal { mean, sd, min, max } => {
                 if *sd == 0.0 {
-                    return mean.clamp(*min, *max);
+                    return Sampler::Fixed(mean.clamp(*min, *max));
                 }
-                truncated_normal(u.draw(), *mean, *sd, *min, *max)
+                let (p_lo, p_hi) = bounds(*mean, *sd, *min, *max);
+                Sampler::Normal {
+                    mean: *mean,
+                    sd: *sd,
+                    min: *min,
+                    max: *max,
+                    p_lo,
+                    p_hi,
+                    log: false,
+                }
             }
-            Dist::Uniform { min, max } => min + (max - min) * u.draw(),
+            Dist::Uniform { min, max } => Sampler::Uniform {
+                min: *min,
+                max: *max,
+            },
             Dist::Beta {
                 alpha,
                 beta,
                 min,
                 max,
-            } => {
-                let x = gamma(*alpha, u);
-                let y = gamma(*beta, u);
-                let b = if x + y > 0.0 { x / (x + y) } else { 0.5 };
-                min + (max - min) * b
-            }
+            } => Sampler::Beta {
+                alpha: *alpha,
+                beta: *beta,
+                min: *min,
+                max: *max,
+            },
             Dist::Lognormal {
                 meanlog,
                 sdlog,
                 min,
                 max,
             } => {
+                if *sdlog == 0.0 {
+                    return Sampler::Fixed(meanlog.exp().clamp(*min, *max));
+                }
                 let lo = if *min > 0.0 {
                     min.ln()
                 } else {
                     f64::NEG_INFINITY
                 };
                 let hi = max.ln();
-                if *sdlog == 0.0 {
-                    return meanlog.exp().clamp(*min, *max);
+                let (p_lo, p_hi) = bounds(*meanlog, *sdlog, lo, hi);
+                Sampler::Normal {
+                    mean: *meanlog,
+                    sd: *sdlog,
+                    min: lo,
+                    max: hi,
+                    p_lo,
+                    p_hi,
+                    log: true,
                 }
-                truncated_normal(u.draw(), *meanlog, *sdlog, lo, hi)
-                    .exp()
-                    .clamp(*min, *max)
             }
-            Dist::Mixture { components } => {
-                let total: f64 = components.iter().map(|(w, _)| w).sum();
-                let mut x = u.draw() * total;
-                for (w, d) in components {
-                    if x < *w {
-                        return d.sample(u);
-                    }
-                    x -= w;
-                }
-                components.last().expect("validated mixture").1.sample(u)
-            }
+            Dist::Mixture { components } => Sampler::Mixture {
+                total: components.iter().map(|(w, _)| w).sum(),
+                components: components.iter().map(|(w, d)| (*w, d.sampler())).collect(),
+            },
         }
     }
 
@@ -223,6 +255,85 @@ impl Dist {
     }
 }
 
+/// A [`Dist`] prepared for drawing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sampler {
+    Fixed(f64),
+    /// A normal truncated to [min, max] (of the log when `log`), with the CDF at the bounds.
+    Normal {
+        mean: f64,
+        sd: f64,
+        min: f64,
+        max: f64,
+        p_lo: f64,
+        p_hi: f64,
+        log: bool,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Beta {
+        alpha: f64,
+        beta: f64,
+        min: f64,
+        max: f64,
+    },
+    Mixture {
+        total: f64,
+        components: Vec<(f64, Sampler)>,
+    },
+}
+
+impl Sampler {
+    /// Draws one value from a trait's uniforms.
+    pub fn sample(&self, u: &mut Uniforms<'_>) -> f64 {
+        match self {
+            Sampler::Fixed(v) => *v,
+            Sampler::Normal {
+                mean,
+                sd,
+                min,
+                max,
+                p_lo,
+                p_hi,
+                log,
+            } => {
+                let x = if p_hi - p_lo < 1e-12 {
+                    // The mass lies far outside the range: the nearest bound.
+                    if *mean < *min { *min } else { *max }
+                } else {
+                    (mean + sd * inverse_normal_cdf(p_lo + u.draw() * (p_hi - p_lo)))
+                        .clamp(*min, *max)
+                };
+                if *log { x.exp() } else { x }
+            }
+            Sampler::Uniform { min, max } => min + (max - min) * u.draw(),
+            Sampler::Beta {
+                alpha,
+                beta,
+                min,
+                max,
+            } => {
+                let x = gamma(*alpha, u);
+                let y = gamma(*beta, u);
+                let b = if x + y > 0.0 { x / (x + y) } else { 0.5 };
+                min + (max - min) * b
+            }
+            Sampler::Mixture { total, components } => {
+                let mut x = u.draw() * total;
+                for (w, d) in components {
+                    if x < *w {
+                        return d.sample(u);
+                    }
+                    x -= w;
+                }
+                components.last().expect("validated mixture").1.sample(u)
+            }
+        }
+    }
+}
+
 /// A Gamma(shape, 1) draw by Marsaglia & Tsang's method (2000), with the shape < 1 boost
 /// `Gamma(a) = Gamma(a + 1) U^(1/a)`; normals by inversion, so a first accepted proposal uses
 /// exactly two uniforms.
@@ -244,25 +355,6 @@ fn gamma(shape: f64, u: &mut Uniforms<'_>) -> f64 {
             return d * v;
         }
     }
-}
-
-/// Inverse-CDF draw from N(mean, sd) truncated to [lo, hi].
-fn truncated_normal(u: f64, mean: f64, sd: f64, lo: f64, hi: f64) -> f64 {
-    let a = if lo.is_finite() {
-        normal_cdf((lo - mean) / sd)
-    } else {
-        0.0
-    };
-    let b = if hi.is_finite() {
-        normal_cdf((hi - mean) / sd)
-    } else {
-        1.0
-    };
-    if b - a < 1e-12 {
-        // The mass lies far outside the range: the nearest bound.
-        return if mean < lo { lo } else { hi };
-    }
-    (mean + sd * inverse_normal_cdf(a + u * (b - a))).clamp(lo, hi)
 }
 
 impl Table<'_> {

@@ -29,6 +29,9 @@ pub struct Population {
     pub withdrawal_tendency: Dist,
     pub preference: Dist,
     pub rating_bias: Dist,
+    /// The distributions above, prepared for drawing (in trait order).
+    #[serde(skip)]
+    pub samplers: Vec<crate::distribution::Sampler>,
 }
 
 /// One patient's traits.
@@ -84,7 +87,8 @@ impl Population {
             min: 0.0,
             max: 1.0,
         };
-        let population = Population {
+        let mut population = Population {
+            samplers: Vec::new(),
             name: t.name("name", &default_name, "Name of the population."),
             share: t.f64("share", 1.0, 1e-9, 1e9, "Relative share of referrals from this population (shares are normalised)."),
             intake_severity: t.dist("intake_severity", Dist::normal(m, s, lo, hi), lo, hi,
@@ -117,6 +121,25 @@ impl Population {
                 "The patient's leniency when rating the alliance [WAI-SR item points]: patients rate the alliance high, near the ceiling (AL4)."),
         };
         t.mark_derived(&["intake_severity"]);
+        let p = &population;
+        population.samplers = [
+            &p.intake_severity,
+            &p.set_point,
+            &p.warmth,
+            &p.dominance,
+            &p.interpersonal_distress,
+            &p.attachment_anxiety,
+            &p.attachment_avoidance,
+            &p.alliance_capacity,
+            &p.expectancy,
+            &p.motivation,
+            &p.rupture_sensitivity,
+            &p.withdrawal_tendency,
+            &p.preference,
+            &p.rating_bias,
+        ]
+        .map(Dist::sampler)
+        .to_vec();
         population
     }
 
@@ -130,22 +153,22 @@ impl Population {
     ) -> Patient {
         let s = streams.stream(replicate, Entity::Patient, index, Purpose::Traits, 0);
         let mut t = TraitDraws::new(s);
-        let mut draw = |index: usize, d: &Dist| d.sample(&mut t.source(index));
+        let mut draw = |index: usize| self.samplers[index].sample(&mut t.source(index));
         let traits = PatientTraits {
-            intake_severity: draw(0, &self.intake_severity),
-            set_point: draw(1, &self.set_point),
-            warmth: draw(2, &self.warmth),
-            dominance: draw(3, &self.dominance),
-            interpersonal_distress: draw(4, &self.interpersonal_distress),
-            attachment_anxiety: draw(5, &self.attachment_anxiety),
-            attachment_avoidance: draw(6, &self.attachment_avoidance),
-            alliance_capacity: draw(7, &self.alliance_capacity),
-            expectancy: draw(8, &self.expectancy),
-            motivation: draw(9, &self.motivation),
-            rupture_sensitivity: draw(10, &self.rupture_sensitivity),
-            withdrawal_tendency: draw(11, &self.withdrawal_tendency),
-            preference: draw(12, &self.preference),
-            rating_bias: draw(13, &self.rating_bias),
+            intake_severity: draw(0),
+            set_point: draw(1),
+            warmth: draw(2),
+            dominance: draw(3),
+            interpersonal_distress: draw(4),
+            attachment_anxiety: draw(5),
+            attachment_avoidance: draw(6),
+            alliance_capacity: draw(7),
+            expectancy: draw(8),
+            motivation: draw(9),
+            rupture_sensitivity: draw(10),
+            withdrawal_tendency: draw(11),
+            preference: draw(12),
+            rating_bias: draw(13),
         };
         Patient {
             index,

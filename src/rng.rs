@@ -146,7 +146,6 @@ impl Stream {
         inverse_normal_cdf(self.uniform())
     }
 
-
     /// The next 32-bit uniform in (0, 1).
     #[inline]
     fn uniform32(&mut self) -> f64 {

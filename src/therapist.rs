@@ -32,6 +32,9 @@ pub struct TherapistPool {
     pub repair_skill: Dist,
     pub flexibility: Dist,
     pub rating_bias: Dist,
+    /// The distributions above, prepared for drawing (in trait order).
+    #[serde(skip)]
+    pub samplers: Vec<crate::distribution::Sampler>,
 }
 
 /// One therapist's traits.
@@ -94,7 +97,8 @@ impl TherapistPool {
             "random" => Assignment::Random,
             _ => Assignment::Balanced,
         };
-        TherapistPool {
+        let mut pool = TherapistPool {
+            samplers: Vec::new(),
             name,
             therapists,
             assignment,
@@ -112,7 +116,19 @@ impl TherapistPool {
                 "Flexibility, 0 rigid to 1 flexible: rigid adherence to technique under strain raises ruptures and blunts technique (Castonguay et al. 1996)."),
             rating_bias: t.dist("rating_bias", Dist::normal(0.0, 0.3, -2.0, 2.0), -2.0, 2.0,
                 "The therapist's leniency when rating the alliance on the WAI-SR [item points]; therapists rate lower than patients (AL4)."),
-        }
+        };
+        pool.samplers = [
+            &pool.warmth,
+            &pool.dominance,
+            &pool.fis,
+            &pool.attunement,
+            &pool.repair_skill,
+            &pool.flexibility,
+            &pool.rating_bias,
+        ]
+        .map(Dist::sampler)
+        .to_vec();
+        pool
     }
 
     /// Draws therapist `index` of pool `pool` in a replicate. Each trait has its own region of
@@ -121,15 +137,15 @@ impl TherapistPool {
         let id = ((pool as u64) << 32) | u64::from(index);
         let s = streams.stream(replicate, Entity::Therapist, id, Purpose::Traits, 0);
         let mut t = TraitDraws::new(s);
-        let mut draw = |index: usize, d: &Dist| d.sample(&mut t.source(index));
+        let mut draw = |index: usize| self.samplers[index].sample(&mut t.source(index));
         let traits = TherapistTraits {
-            warmth: draw(0, &self.warmth),
-            dominance: draw(1, &self.dominance),
-            fis: draw(2, &self.fis),
-            attunement: draw(3, &self.attunement),
-            repair_skill: draw(4, &self.repair_skill),
-            flexibility: draw(5, &self.flexibility),
-            rating_bias: draw(6, &self.rating_bias),
+            warmth: draw(0),
+            dominance: draw(1),
+            fis: draw(2),
+            attunement: draw(3),
+            repair_skill: draw(4),
+            flexibility: draw(5),
+            rating_bias: draw(6),
         };
         Therapist {
             pool,
