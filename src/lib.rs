@@ -33,6 +33,7 @@ pub mod course;
 pub mod distribution;
 pub mod engine;
 pub mod error;
+pub mod experiment;
 pub mod instrument;
 pub mod interpersonal;
 pub mod measures;

@@ -60,6 +60,17 @@ enum Command {
     },
     /// Print the embedded default scenario (every key, with its documentation).
     DefaultScenario,
+    /// Run an experiment folder (experiments/NN_name) and write its results table.
+    Experiment {
+        /// The experiment's folder (holds experiment.toml and its scenarios).
+        dir: PathBuf,
+        /// A third of the replicates; check bands widened by two Monte Carlo SEs.
+        #[arg(long)]
+        quick: bool,
+        /// Where to write results.csv and results.md (default: DIR/results).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run the calibration scenarios and check every published target (exit 0 only when every
     /// confirmed target passes).
     Calibrate {
@@ -327,6 +338,22 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                 report.out.display()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Experiment { dir, quick, out } => {
+            let outcome = bordin::experiment::run(&dir, quick)?;
+            let out = out.unwrap_or_else(|| dir.join("results"));
+            bordin::experiment::write(&out, &outcome)?;
+            print!("{}", outcome.markdown());
+            println!(
+                "\nwrote {} and {}",
+                out.join("results.csv").display(),
+                out.join("results.md").display()
+            );
+            Ok(if outcome.all_checks_pass() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::DefaultScenario => {
             print!("{}", bordin::scenario::DEFAULT_SCENARIO);

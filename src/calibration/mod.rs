@@ -140,42 +140,14 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Vec<TargetResult>> {
     let mut results = Vec::new();
     for name in names {
         let sc = scenario(name, opts.quick, &opts.overrides)?;
-        let run_opts = RunOptions {
-            counterfactual: true,
-            record_sessions: true,
-            ..RunOptions::default()
-        };
-        let collected = engine::collect(&sc, &run_opts)?;
+        let collected = simulate(&sc)?;
         for t in targets.iter().filter(|t| t.scenario == name) {
             if t.statistic.is_empty() {
                 results.push(result(t, f64::NAN, f64::NAN, None));
                 continue;
             }
-            let mut values = Vec::new();
-            for (_, therapists, outcomes) in &collected.replicates {
-                let r = statistics::Replicate {
-                    scenario: &sc,
-                    therapists,
-                    outcomes,
-                };
-                let v = statistics::compute(&t.statistic, &r)
-                    .map_err(|e| Error::Usage(format!("target {}: {e}", t.id)))?;
-                if v.is_finite() {
-                    values.push(v);
-                }
-            }
-            let n = values.len() as f64;
-            let (value, se) = if values.is_empty() {
-                (f64::NAN, f64::NAN)
-            } else {
-                let m = values.iter().sum::<f64>() / n;
-                let sd = if n > 1.0 {
-                    (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-                } else {
-                    f64::NAN
-                };
-                (m, sd / n.sqrt())
-            };
+            let (value, se) = evaluate(&sc, &collected, &t.statistic)
+                .map_err(|e| Error::Usage(format!("target {}: {e}", t.id)))?;
             let widen = if opts.quick && se.is_finite() {
                 2.0 * se
             } else {
@@ -188,6 +160,38 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Vec<TargetResult>> {
     let order: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
     results.sort_by_key(|r| order.iter().position(|id| *id == r.id));
     Ok(results)
+}
+
+/// Runs a scenario with counterfactuals and session rows, as calibration and experiments need.
+///
+/// # Errors
+/// As [`engine::collect`].
+pub fn simulate(sc: &Scenario) -> Result<engine::CollectSink> {
+    let run_opts = RunOptions { counterfactual: true, record_sessions: true, ..RunOptions::default() };
+    engine::collect(sc, &run_opts)
+}
+
+/// A statistic's mean over replicates and its Monte Carlo standard error (SD over replicates
+/// / sqrt(replicates)); replicates where it is undefined are left out.
+///
+/// # Errors
+/// An unknown statistic or argument.
+pub fn evaluate(sc: &Scenario, collected: &engine::CollectSink, statistic: &str) -> std::result::Result<(f64, f64), String> {
+    let mut values = Vec::new();
+    for (_, therapists, outcomes) in &collected.replicates {
+        let r = statistics::Replicate { scenario: sc, therapists, outcomes };
+        let v = statistics::compute(statistic, &r)?;
+        if v.is_finite() {
+            values.push(v);
+        }
+    }
+    if values.is_empty() {
+        return Ok((f64::NAN, f64::NAN));
+    }
+    let n = values.len() as f64;
+    let m = values.iter().sum::<f64>() / n;
+    let sd = if n > 1.0 { (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { f64::NAN };
+    Ok((m, sd / n.sqrt()))
 }
 
 fn result(t: &Target, value: f64, mc_se: f64, pass: Option<bool>) -> TargetResult {
