@@ -401,6 +401,7 @@ pub fn run<S: Sink>(
                     .collect()
             })
             .collect();
+        let mut done = 0;
         for (c, outs) in pending.iter().zip(results) {
             if c.first {
                 sink.begin_replicate(scenario, &c.plan)?;
@@ -411,8 +412,11 @@ pub fn run<S: Sink>(
             if c.last {
                 sink.end_replicate(scenario, &c.plan)?;
             }
+            done += c.places.len() as u64;
         }
         pending.clear();
+        // Progress (a no-op unless a bar is shown): once per batch, after the sink has the batch.
+        crate::progress::patients_done(done);
         Ok(())
     };
     for rep in replicates {

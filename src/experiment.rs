@@ -99,13 +99,25 @@ impl Outcome {
 
     /// The result as Markdown.
     pub fn markdown(&self) -> String {
-        let f = |x: f64| if x.is_finite() { format!("{x:.3}") } else { "-".into() };
+        let f = |x: f64| {
+            if x.is_finite() {
+                format!("{x:.3}")
+            } else {
+                "-".into()
+            }
+        };
         let mut out = format!(
             "# {}\n\n{}\n\n| quantity | scenario | value | MC SE |\n|---|---|---|---|\n",
             self.title, self.question
         );
         for r in &self.rows {
-            out.push_str(&format!("| {} | {} | {} | {} |\n", r.label, r.scenario, f(r.value), f(r.mc_se)));
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                r.label,
+                r.scenario,
+                f(r.value),
+                f(r.mc_se)
+            ));
         }
         if !self.checks.is_empty() {
             out.push_str("\n| check | value | band | result |\n|---|---|---|---|\n");
@@ -133,36 +145,62 @@ impl Outcome {
 /// statistic.
 pub fn run(dir: &Path, quick: bool) -> Result<Outcome> {
     let spec_path = dir.join("experiment.toml");
-    let text = std::fs::read_to_string(&spec_path).map_err(|source| Error::ReadScenario { path: spec_path.clone(), source })?;
-    let spec: Spec = toml_edit::de::from_str(&text).map_err(|e| Error::Usage(format!("{}: {}", spec_path.display(), e.message())))?;
+    let text = std::fs::read_to_string(&spec_path).map_err(|source| Error::ReadScenario {
+        path: spec_path.clone(),
+        source,
+    })?;
+    let spec: Spec = toml_edit::de::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{}: {}", spec_path.display(), e.message())))?;
     let mut runs: Vec<(String, Scenario, crate::engine::CollectSink)> = Vec::new();
     for s in &spec.scenario {
         let path: PathBuf = dir.join(&s.file);
-        let src = std::fs::read_to_string(&path).map_err(|source| Error::ReadScenario { path: path.clone(), source })?;
+        let src = std::fs::read_to_string(&path).map_err(|source| Error::ReadScenario {
+            path: path.clone(),
+            source,
+        })?;
         let name = path.display().to_string();
         let mut sc = Scenario::parse(&src, &name, &[])?;
         if quick {
-            sc = Scenario::parse(&src, &name, &[format!("run.replicates={}", (sc.run.replicates / 3).max(3))])?;
+            sc = Scenario::parse(
+                &src,
+                &name,
+                &[format!("run.replicates={}", (sc.run.replicates / 3).max(3))],
+            )?;
         }
         let collected = calibration::simulate(&sc)?;
         runs.push((s.name.clone(), sc, collected));
     }
     let value = |label: &str, scenario: &str, statistic: &str| -> Result<(f64, f64)> {
-        let (_, sc, col) = runs
-            .iter()
-            .find(|(n, _, _)| n == scenario)
-            .ok_or_else(|| Error::Usage(format!("{}: `{label}` names no scenario `{scenario}`", spec_path.display())))?;
-        calibration::evaluate(sc, col, statistic).map_err(|e| Error::Usage(format!("{}: `{label}`: {e}", spec_path.display())))
+        let (_, sc, col) = runs.iter().find(|(n, _, _)| n == scenario).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: `{label}` names no scenario `{scenario}`",
+                spec_path.display()
+            ))
+        })?;
+        calibration::evaluate(sc, col, statistic)
+            .map_err(|e| Error::Usage(format!("{}: `{label}`: {e}", spec_path.display())))
     };
     let mut rows = Vec::new();
     for r in &spec.row {
         let (v, se) = value(&r.label, &r.scenario, &r.statistic)?;
-        rows.push(Value { label: r.label.clone(), scenario: r.scenario.clone(), statistic: r.statistic.clone(), value: v, mc_se: se, band: None, pass: None });
+        rows.push(Value {
+            label: r.label.clone(),
+            scenario: r.scenario.clone(),
+            statistic: r.statistic.clone(),
+            value: v,
+            mc_se: se,
+            band: None,
+            pass: None,
+        });
     }
     let mut checks = Vec::new();
     for c in &spec.check {
         let (v, se) = value(&c.label, &c.scenario, &c.statistic)?;
-        let widen = if quick && se.is_finite() { 2.0 * se } else { 0.0 };
+        let widen = if quick && se.is_finite() {
+            2.0 * se
+        } else {
+            0.0
+        };
         let pass = v.is_finite() && v >= c.lower - widen && v <= c.upper + widen;
         checks.push(Value {
             label: c.label.clone(),
@@ -174,7 +212,13 @@ pub fn run(dir: &Path, quick: bool) -> Result<Outcome> {
             pass: Some(pass),
         });
     }
-    Ok(Outcome { title: spec.title, question: spec.question, rows, checks, quick })
+    Ok(Outcome {
+        title: spec.title,
+        question: spec.question,
+        rows,
+        checks,
+        quick,
+    })
 }
 
 /// Writes `results.csv` (kind, label, scenario, statistic, value, mc_se, lower, upper, pass) and
@@ -184,11 +228,31 @@ pub fn run(dir: &Path, quick: bool) -> Result<Outcome> {
 /// The directory or a file cannot be written.
 pub fn write(out: &Path, o: &Outcome) -> Result<()> {
     use crate::output::{AtomicFile, num};
-    std::fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
+    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
     let mut csv = AtomicFile::create(out, "results.csv")?;
-    csv.record(["kind", "label", "scenario", "statistic", "value", "mc_se", "lower", "upper", "pass"])?;
-    for (kind, v) in o.rows.iter().map(|v| ("row", v)).chain(o.checks.iter().map(|v| ("check", v))) {
-        let (lo, hi) = v.band.map_or((String::new(), String::new()), |(l, h)| (num(l, 6), num(h, 6)));
+    csv.record([
+        "kind",
+        "label",
+        "scenario",
+        "statistic",
+        "value",
+        "mc_se",
+        "lower",
+        "upper",
+        "pass",
+    ])?;
+    for (kind, v) in o
+        .rows
+        .iter()
+        .map(|v| ("row", v))
+        .chain(o.checks.iter().map(|v| ("check", v)))
+    {
+        let (lo, hi) = v.band.map_or((String::new(), String::new()), |(l, h)| {
+            (num(l, 6), num(h, 6))
+        });
         csv.record([
             kind.to_string(),
             v.label.clone(),

@@ -46,9 +46,19 @@ enum Command {
         /// Write sessions.csv (all) or skip it (none) for very large runs.
         #[arg(long, value_enum, default_value_t = SessionsOutput::All)]
         sessions_output: SessionsOutput,
-        /// Print nothing but errors.
+        /// Print nothing but errors (and draw no progress bar).
         #[arg(long, short)]
         quiet: bool,
+        /// Also write report.html (charts, per-arm table, example patients) into the output
+        /// directory, as `bordin report` does.
+        #[arg(long)]
+        report: bool,
+    },
+    /// Write RUN_DIR/report.html: one self-contained page with the scenario, the per-arm table,
+    /// charts (also as SVG and PNG in RUN_DIR/charts/) and three example patients.
+    Report {
+        /// Output directory of `bordin run`.
+        run_dir: PathBuf,
     },
     /// Check a scenario file and report every problem in it.
     Validate {
@@ -176,9 +186,76 @@ enum Command {
         /// Override a scenario key (as for run; repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
+        /// Uncertain scenario key: each replicate draws its value from DIST, a number or a
+        /// distribution as in scenario files, e.g. 'arms[1].technique_potency={ type =
+        /// "normal", mean = 0.07, sd = 0.02, min = 0, max = 0.2 }'; power becomes assurance
+        /// (repeatable).
+        #[arg(long = "assume", value_name = "PATH=DIST")]
+        assume: Vec<String>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Run a parameter sweep (axes x replicates) into a sweep directory; resumable, and
+    /// shardable with --shard I/N or a SLURM job array (docs/sweeps.md).
+    Sweep {
+        /// Sweep file (TOML): base, replicates, [[axis]] tables.
+        sweep: PathBuf,
+        /// Sweep directory (units/, sweep.json, and sweep.csv when complete).
+        #[arg(long, default_value = "sweep")]
+        out: PathBuf,
+        /// Discard the units of another sweep (or other files' claim) in --out.
+        #[arg(long)]
+        force: bool,
+        /// Run shard I of N (1-based): the units k with k mod N = I - 1. Default: from
+        /// SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set, else every unit.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Stop after running this many units (the rest resume on the next run).
+        #[arg(long, value_name = "N")]
+        max_units: Option<u64>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Merge sweep directories (shards of one sweep) into OUT/sweep.csv, in unit order.
+    Merge {
+        /// Sweep directories written by `bordin sweep`.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write sweep.csv.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write SLURM scripts for a sweep: a job array, a merge job depending on it, and
+    /// submit.sh submitting both.
+    Slurm {
+        /// Sweep file (TOML).
+        sweep: PathBuf,
+        /// Tasks in the job array (shards).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        array: u32,
+        /// SLURM partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per task (SLURM format, e.g. 02:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        /// CPUs per task (also the sweep's --threads).
+        #[arg(long, default_value_t = 1)]
+        cpus: u32,
+        /// Sweep directory the jobs write.
+        #[arg(long, default_value = "sweep")]
+        out: PathBuf,
+        /// Where to write sweep.sbatch, merge.sbatch and submit.sh.
+        #[arg(long, default_value = "slurm")]
+        script_dir: PathBuf,
+        /// bordin binary the jobs run (default: this one).
+        #[arg(long)]
+        bordin: Option<PathBuf>,
     },
 }
 
@@ -219,6 +296,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             counterfactual,
             sessions_output,
             quiet,
+            report: with_report,
         } => {
             if let Some(s) = seed {
                 set.push(format!("run.seed={s}"));
@@ -239,7 +317,18 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                 sessions_output: sessions_output == SessionsOutput::All,
                 command_line: std::env::args().collect(),
             };
-            let report = bordin::run(&req)?;
+            if req.force && req.out.is_dir() {
+                // No report of an earlier run may survive beside this run's files.
+                bordin::report::remove_outputs(&req.out);
+            }
+            let progress = bordin::progress::Progress::start(
+                "run",
+                req.scenario.run.replicates * req.scenario.run.patients,
+                bordin::progress::wanted(quiet),
+            );
+            let report = bordin::run(&req);
+            progress.finish();
+            let report = report?;
             if !quiet {
                 print!("{}", report.table);
                 println!(
@@ -250,6 +339,25 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                     report.threads
                 );
             }
+            if with_report {
+                let r = bordin::report::write(&report.out)?;
+                if !quiet {
+                    println!("wrote {}", r.path.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { run_dir } => {
+            let r = bordin::report::write(&run_dir)?;
+            for (chart, reason) in &r.skipped {
+                eprintln!("note: chart {chart} not drawn: {reason}");
+            }
+            println!(
+                "wrote {} and {} chart files in {}",
+                r.path.display(),
+                r.charts.len(),
+                run_dir.join(bordin::report::CHART_DIR).display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { scenario, set } => {
@@ -281,12 +389,24 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                     threads: threads.unwrap_or(0),
                     message: e.to_string(),
                 })?;
+            let show = bordin::progress::wanted(false);
+            let progress = bordin::progress::Progress::start(
+                "calibrate",
+                if show {
+                    bordin::progress::calibration_patients(quick, &set)
+                } else {
+                    0
+                },
+                show,
+            );
             let results = pool.install(|| {
                 bordin::calibration::calibrate(&bordin::calibration::CalibrateOptions {
                     quick,
                     overrides: set,
                 })
-            })?;
+            });
+            progress.finish();
+            let results = results?;
             bordin::calibration::write(&out, &results, quick)?;
             print!("{}", bordin::calibration::text_table(&results));
             println!(
@@ -355,6 +475,95 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Sweep {
+            sweep,
+            out,
+            force,
+            shard,
+            threads,
+            max_units,
+            quiet,
+        } => {
+            let shard = match shard {
+                Some(s) => Some(bordin::sweep::Shard::parse(&s)?),
+                None => bordin::sweep::Shard::from_env(|k| std::env::var(k).ok())?,
+            };
+            let req = bordin::sweep::SweepRequest {
+                sweep: bordin::sweep::Sweep::load(&sweep)?,
+                out,
+                force,
+                shard,
+                threads,
+                max_units,
+            };
+            let r = bordin::sweep::run(&req)?;
+            if !quiet {
+                let which = shard.map_or(String::new(), |s| {
+                    format!("shard {}/{}: ", s.index + 1, s.count)
+                });
+                println!(
+                    "{which}ran {} unit(s), skipped {} finished, {} left (of {} owned, {} total) in {:.2} s on {} thread(s)",
+                    r.ran,
+                    r.skipped,
+                    r.remaining,
+                    r.units_owned,
+                    r.units_total,
+                    r.wall_seconds,
+                    r.threads
+                );
+                match &r.merged {
+                    Some(p) => println!("wrote {}", p.display()),
+                    None if r.remaining > 0 => {
+                        println!("run the same command again to resume")
+                    }
+                    None => println!(
+                        "merge the shards with: bordin merge {} --out {}",
+                        req.out.display(),
+                        req.out.display()
+                    ),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge { dirs, out } => {
+            let p = bordin::sweep::merge(&dirs, &out)?;
+            println!("wrote {}", p.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Slurm {
+            sweep,
+            array,
+            partition,
+            time,
+            cpus,
+            out,
+            script_dir,
+            bordin,
+        } => {
+            bordin::sweep::Sweep::load(&sweep)?;
+            let exe = match bordin {
+                Some(b) => b,
+                None => std::env::current_exe().map_err(|source| bordin::Error::Write {
+                    path: PathBuf::from("bordin"),
+                    source,
+                })?,
+            };
+            let files = bordin::sweep::write_slurm(&bordin::sweep::SlurmRequest {
+                sweep_file: sweep,
+                array,
+                partition,
+                time,
+                cpus,
+                out,
+                script_dir,
+                bordin: exe,
+            })?;
+            for f in &files {
+                println!("wrote {}", f.display());
+            }
+            println!("submit with: {}", files[2].display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::DefaultScenario => {
             print!("{}", bordin::scenario::DEFAULT_SCENARIO);
             Ok(ExitCode::SUCCESS)
@@ -376,6 +585,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             seed,
             threads,
             set,
+            assume,
             quiet,
         } => {
             let req = bordin::power::PowerFlags {
@@ -395,6 +605,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                 seed,
                 threads,
                 set,
+                assume,
                 command_line: std::env::args().collect(),
             }
             .request()?;

@@ -14,6 +14,7 @@
 //! effect is treatment minus control on the instrument's score (negative: the treatment lowers
 //! symptoms), Cohen's d included.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
@@ -24,10 +25,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::attendance::Ending;
+use crate::charts::{PowerChart, PowerPoint, PowerSeries};
+use crate::distribution::Dist;
 use crate::engine::{self, CollectSink, RunOptions};
 use crate::error::{Error, Result};
 use crate::output::{self, AtomicFile, FileRecord, num};
+use crate::rng::{Entity, Purpose, Streams, TraitDraws, stream_id};
 use crate::scenario::Scenario;
+use crate::scenario::reader::{self, Entry, Node, Seg, Table, Value, fmt_num};
 use crate::stats::lmm::{RandomTerm, fit_lmm};
 use crate::stats::longitudinal::{growth_design, three_level};
 use crate::stats::ols::{HcType, ols};
@@ -41,7 +46,17 @@ pub const DEFAULT_POWER_SCENARIO: &str = include_str!("../configs/power_two_arm.
 pub const MIN_N_PER_ARM: u64 = 4;
 
 /// The files `bordin power` writes at the top of its output directory.
-pub const POWER_FILES: &[&str] = &["power.csv", "replicates.csv", "target.csv", "manifest.json"];
+pub const POWER_FILES: &[&str] = &[
+    "power.csv",
+    "replicates.csv",
+    "target.csv",
+    "power.svg",
+    "power.png",
+    "manifest.json",
+];
+
+/// The hidden name `power.png` is rendered to before it is renamed into place.
+const PNG_TMP: &str = ".power.tmp.png";
 
 /// Subdirectory of the trial datasets written by `--emit-datasets`.
 pub const DATASET_DIR: &str = "datasets";
@@ -238,6 +253,160 @@ pub fn parse_n_list(s: &str) -> Result<Vec<u64>> {
     Ok(v)
 }
 
+/// Where `--assume` draws come from: the `extra` word of their random streams, so they never
+/// share a stream with the engine.
+const ASSUME_STREAM: u64 = 0x4153_5355_4D45;
+
+/// The source name of the scenario re-read at each replicate with its drawn values.
+const ASSUME_SOURCE: &str = "scenario with --assume values";
+
+/// An example for the error messages of `--assume`.
+const ASSUME_EXAMPLE: &str = "--assume 'arms[1].technique_potency={ type = \"normal\", mean = 0.07, sd = 0.02, min = 0, max = 0.2 }'";
+
+/// One `--assume PATH=DIST`: a scenario key whose value is uncertain. Every replicate draws its
+/// own value from the prior `dist` and simulates the scenario with it, so the share of
+/// replicates that reject estimates the expected power over the prior (assurance).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assumption {
+    /// The key path, normalised (`arms[1].technique_potency`).
+    pub path: String,
+    /// The prior.
+    pub dist: Dist,
+}
+
+impl Assumption {
+    /// Parses `PATH=DIST`. DIST is a number (a fixed value) or a distribution written as in
+    /// scenario files: `{ type = "normal", mean = 0.07, sd = 0.02, min = 0, max = 0.2 }`,
+    /// `{ type = "uniform", min = 0.03, max = 0.11 }`, or a beta, lognormal or mixture (read by
+    /// the scenario's own distribution reader).
+    ///
+    /// # Errors
+    /// [`Error::Usage`] naming `--assume` and what is wrong.
+    pub fn parse(text: &str) -> Result<Assumption> {
+        let usage = |m: String| Error::Usage(format!("--assume {text}: {m}"));
+        let Some((path, dist)) = text.split_once('=') else {
+            return Err(usage(format!("expected PATH=DIST, e.g. {ASSUME_EXAMPLE}")));
+        };
+        let segs = reader::parse_path(path.trim()).ok_or_else(|| {
+            usage(format!(
+                "`{}` is not a key path: expected keys joined by dots, with [i] for array elements, e.g. arms[1].technique_potency",
+                path.trim()
+            ))
+        })?;
+        let path = reader::path_string(&segs);
+        if matches!(segs.first(), Some(Seg::Key(k)) if k == "run") {
+            return Err(usage(format!(
+                "`{path}` is set by bordin power itself (--seed, --n-per-arm, --reps); put the prior on an arm, pool, population or mechanism parameter"
+            )));
+        }
+        if dist.trim().is_empty() {
+            return Err(usage(format!(
+                "no distribution after `=`; e.g. {ASSUME_EXAMPLE}"
+            )));
+        }
+        let node = reader::parse_override_value(dist.trim(), text);
+        let wrapper = Node {
+            loc: node.loc.clone(),
+            value: Value::Table(vec![Entry {
+                key: "prior".into(),
+                key_loc: node.loc.clone(),
+                node,
+            }]),
+        };
+        let ctx = reader::Ctx::default();
+        let table = Table::detached(&ctx, Vec::new(), &wrapper);
+        let dist = table.dist(
+            "prior",
+            Dist::Fixed { value: f64::NAN },
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            "the prior of --assume",
+        );
+        table.finish();
+        let (errors, _, _) = ctx.into_parts();
+        if !errors.is_empty() {
+            let problems = errors
+                .iter()
+                .map(|e| {
+                    let sub = e.path.strip_prefix("prior").unwrap_or(&e.path);
+                    let sub = sub.trim_start_matches('.');
+                    let message = e.message.replace(" in [-inf, inf]", "");
+                    if sub.is_empty() {
+                        message
+                    } else {
+                        format!("`{sub}`: {message}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(usage(format!("{problems} (e.g. {ASSUME_EXAMPLE})")));
+        }
+        Ok(Assumption { path, dist })
+    }
+
+    /// The smallest and largest values the prior can draw. A normal (or lognormal) without
+    /// bounds reaches 8.5 SDs either side at most: no 53-bit uniform maps further.
+    pub fn support(&self) -> (f64, f64) {
+        fn support(d: &Dist) -> (f64, f64) {
+            match d {
+                Dist::Fixed { value } => (*value, *value),
+                Dist::Normal { mean, sd, min, max } => (
+                    (mean - 8.5 * sd).clamp(*min, *max),
+                    (mean + 8.5 * sd).clamp(*min, *max),
+                ),
+                Dist::Uniform { min, max } | Dist::Beta { min, max, .. } => (*min, *max),
+                Dist::Lognormal {
+                    meanlog,
+                    sdlog,
+                    min,
+                    max,
+                } => (
+                    (meanlog - 8.5 * sdlog).exp().clamp(*min, *max),
+                    (meanlog + 8.5 * sdlog).exp().clamp(*min, *max),
+                ),
+                Dist::Mixture { components } => components
+                    .iter()
+                    .map(|(_, d)| support(d))
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (c, d)| {
+                        (a.min(c), b.max(d))
+                    }),
+            }
+        }
+        support(&self.dist)
+    }
+
+    /// The value replicate `replicate` draws under `seed`: from the replicate's own random
+    /// stream for this key path, so it depends on neither the thread count, the design point,
+    /// the hypothesis nor the other `--assume` flags.
+    pub fn draw(&self, seed: u64, replicate: u64) -> f64 {
+        let key = stream_id(&self.path.bytes().map(u64::from).collect::<Vec<_>>());
+        let stream = Streams::new(seed).stream(
+            replicate,
+            Entity::Replicate,
+            key,
+            Purpose::Traits,
+            ASSUME_STREAM,
+        );
+        self.dist.sample(&mut TraitDraws::new(stream).source(0))
+    }
+
+    /// Short form for tables and charts, e.g. `arms[1].technique_potency ~ normal(0.07, 0.02)`.
+    pub fn describe(&self) -> String {
+        let (lo, hi) = self.support();
+        match self.dist {
+            Dist::Fixed { value } => format!("{} = {}", self.path, fmt_num(value)),
+            Dist::Uniform { .. } => format!("{} ~ {}", self.path, self.dist.describe()),
+            _ => format!(
+                "{} ~ {} in [{}, {}]",
+                self.path,
+                self.dist.describe(),
+                fmt_num(lo),
+                fmt_num(hi)
+            ),
+        }
+    }
+}
+
 /// Everything that determines the results of a power analysis (besides the scenario).
 #[derive(Clone, Debug, Serialize)]
 pub struct PowerSettings {
@@ -258,6 +427,8 @@ pub struct PowerSettings {
     pub missing: Missing,
     /// Trial datasets written per design point (the first K replicates).
     pub emit_datasets: u64,
+    /// Priors over scenario keys (`--assume`): power becomes assurance.
+    pub assume: Vec<Assumption>,
 }
 
 impl Default for PowerSettings {
@@ -273,6 +444,7 @@ impl Default for PowerSettings {
             schedule: Schedule::EverySession,
             missing: Missing::Available,
             emit_datasets: 0,
+            assume: Vec::new(),
         }
     }
 }
@@ -323,6 +495,14 @@ impl PowerSettings {
         }
         if self.analyses.is_empty() {
             return usage("--analysis: give at least one analysis".into());
+        }
+        for (i, a) in self.assume.iter().enumerate() {
+            if self.assume[..i].iter().any(|b| b.path == a.path) {
+                return usage(format!(
+                    "--assume: `{}` is given twice; give one prior per key",
+                    a.path
+                ));
+            }
         }
         if self.analyses.contains(&Analysis::LmmLongitudinal) {
             let sessions = match &self.schedule {
@@ -418,6 +598,8 @@ pub struct TrialData {
     pub true_effect: f64,
     /// The week of the end assessment (the later of the two arms'): T of the growth contrast.
     pub end_week: u32,
+    /// The values drawn for the `--assume` keys, in their order (empty without).
+    pub assumed: Vec<f64>,
 }
 
 /// One analysis of one replicate.
@@ -472,6 +654,8 @@ pub struct ReplicateResult {
     pub d: f64,
     /// One per analysis, in the order of the settings.
     pub estimates: Vec<Estimate>,
+    /// The values drawn for the `--assume` keys, in their order (empty without).
+    pub assumed: Vec<f64>,
 }
 
 /// A validated power analysis: the scenario, its two arms, and the settings.
@@ -479,70 +663,284 @@ pub struct ReplicateResult {
 pub struct Plan {
     pub scenario: Scenario,
     pub settings: PowerSettings,
+    /// With `--assume`: what each replicate needs to re-read the scenario with its draws.
+    prior: Option<Prior>,
+}
+
+/// The scenario as TOML (values as resolved, defaults that follow other keys left out so that
+/// they follow the drawn values too), re-read at each replicate with the drawn values as
+/// overrides, and whether each assumed key is an integer (its draws are rounded).
+#[derive(Clone, Debug)]
+struct Prior {
+    base: String,
+    integer: Vec<bool>,
+}
+
+impl Prior {
+    /// Checks the `--assume` keys against the scenario: each must be a number that the scenario
+    /// accepts at both ends of its prior.
+    fn new(scenario: &Scenario, settings: &PowerSettings) -> Result<Prior> {
+        let base = base_toml(scenario);
+        let mut integer = Vec::new();
+        for a in &settings.assume {
+            let usage = |m: String| Error::Usage(format!("--assume {}: {m}", a.path));
+            let segs = reader::parse_path(&a.path).expect("a normalised path");
+            let resolved = scenario.resolved.iter().find(|r| r.path == segs);
+            integer.push(match resolved.map(|r| &r.value) {
+                None | Some(toml_edit::Value::Float(_)) => false,
+                Some(toml_edit::Value::Integer(_)) => true,
+                Some(toml_edit::Value::InlineTable(_)) => {
+                    return Err(usage(format!(
+                        "`{}` is a distribution (it varies between agents); put the prior on one of its parameters, e.g. {}.mean",
+                        a.path, a.path
+                    )));
+                }
+                Some(v) => {
+                    let kind = v.type_name();
+                    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    return Err(usage(format!(
+                        "`{}` is {article} {kind} (`{}`), not a number; --assume draws numbers",
+                        a.path,
+                        v.to_string().trim()
+                    )));
+                }
+            });
+            // A key the scenario does not have (or a parameter of a distribution, which the
+            // resolved values do not list one by one): the reader says which.
+            if resolved.is_none() {
+                let text = format!("{}={:?}", a.path, a.dist.nominal_mean());
+                if let Err(e) = Scenario::parse(&base, ASSUME_SOURCE, &[text]) {
+                    let why: Vec<String> = e
+                        .diagnostics
+                        .iter()
+                        .map(|d| format!("{}: {}", d.path, d.message))
+                        .collect();
+                    return Err(usage(format!(
+                        "not a numeric key of the scenario: {}",
+                        why.join("; ")
+                    )));
+                }
+            }
+        }
+        let prior = Prior { base, integer };
+        // Every value a prior can draw must give a valid scenario: try both ends of each (the
+        // keys read ranges are intervals, so the ends stand for the values between).
+        for (k, a) in settings.assume.iter().enumerate() {
+            let (lo, hi) = a.support();
+            for x in [lo, hi] {
+                let text = prior.override_text(k, a, x);
+                let checked = Scenario::parse(&prior.base, ASSUME_SOURCE, &[text])
+                    .map_err(|e| {
+                        e.diagnostics
+                            .iter()
+                            .map(|d| format!("{}: {}", d.path, d.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                    .and_then(|sc| adapt(&sc, settings).map_err(|e| e.to_string()));
+                if let Err(why) = checked {
+                    let what = if lo == hi {
+                        format!("the value {}", fmt_num(x))
+                    } else {
+                        format!("the prior {} reaches {}", a.dist.describe(), fmt_num(x))
+                    };
+                    return Err(Error::Usage(format!(
+                        "--assume {}: {what}, which the scenario does not accept ({why}); keep the prior inside the key's range (bound it with `min` and `max`)",
+                        a.path,
+                    )));
+                }
+            }
+        }
+        Ok(prior)
+    }
+
+    /// The `--set` form of a drawn value (integers rounded; floats written to round-trip).
+    fn override_text(&self, k: usize, a: &Assumption, x: f64) -> String {
+        if self.integer[k] {
+            format!("{}={}", a.path, x.round() as i64)
+        } else {
+            format!("{}={x:?}", a.path)
+        }
+    }
+}
+
+/// The scenario as TOML that reads back to the same scenario, with the defaults that follow
+/// other keys (the arms' sessions follow `design.planned_sessions`, an instrument's cut-off its
+/// preset) left out wherever leaving them out gives the same value, so that they follow a drawn
+/// value too. Falls back to every value written out if that would not read back the same.
+fn base_toml(sc: &Scenario) -> String {
+    use crate::scenario::render::to_toml;
+    let full = to_toml(&sc.resolved, "", false);
+    let target = crate::resolved_toml(sc);
+    let reads_back = |text: &str| {
+        Scenario::parse(text, ASSUME_SOURCE, &[]).is_ok_and(|s| crate::resolved_toml(&s) == target)
+    };
+    // Every derived default left out: the values they take then.
+    let slim: Vec<_> = sc.resolved.iter().filter(|r| !r.derived).cloned().collect();
+    let Ok(defaults) = Scenario::parse(&to_toml(&slim, "", false), ASSUME_SOURCE, &[]) else {
+        return full;
+    };
+    let following = |r: &reader::Resolved| {
+        r.derived
+            && defaults
+                .resolved
+                .iter()
+                .find(|d| d.path == r.path)
+                .is_some_and(|d| d.value.to_string() == r.value.to_string())
+    };
+    let kept: Vec<_> = sc
+        .resolved
+        .iter()
+        .filter(|r| !following(r))
+        .cloned()
+        .collect();
+    let base = to_toml(&kept, "", false);
+    if reads_back(&base) { base } else { full }
+}
+
+/// The scenario checked and fitted to a power analysis: exactly two arms (control first,
+/// treatment second), `--therapists-per-arm` applied, allocation 1:1, one engine replicate.
+fn adapt(scenario: &Scenario, settings: &PowerSettings) -> Result<Scenario> {
+    let sc = scenario;
+    if sc.arms.len() != 2 {
+        return Err(Error::Usage(format!(
+            "bordin power needs a scenario with exactly two arms (the first is the control, the second the treatment); scenario \"{}\" has {}: {}",
+            sc.name,
+            sc.arms.len(),
+            sc.arms
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let mut sc = sc.clone();
+    if sc.arms[1].kind == ArmKind::Waitlist && sc.arms[0].kind == ArmKind::Therapy {
+        return Err(Error::Usage(format!(
+            "the second arm is the treatment, but `{}` is a waitlist and the control `{}` a therapy: swap the arms in the scenario",
+            sc.arms[1].name, sc.arms[0].name
+        )));
+    }
+    if let Some(k) = settings.therapists_per_arm {
+        match (sc.arms[0].pool, sc.arms[1].pool) {
+            (Some(a), Some(b)) if a == b => {
+                return Err(Error::Usage(format!(
+                    "--therapists-per-arm: both arms draw therapists from the pool `{}`, so therapists are crossed with arms; give each arm its own [[therapist_pools]] entry (therapists nested in arms), or leave --therapists-per-arm out to keep the crossed design",
+                    sc.therapist_pools[a].name
+                )));
+            }
+            _ => {}
+        }
+        for arm in &sc.arms {
+            if let Some(p) = arm.pool {
+                sc.therapist_pools[p].therapists = k;
+            }
+        }
+    }
+    for arm in &mut sc.arms {
+        arm.allocation = 1.0;
+    }
+    sc.run.replicates = 1;
+    Ok(sc)
+}
+
+/// The scenario of a design point: `n` patients per arm, under a hypothesis.
+fn design_scenario(sc: &Scenario, n: u64, hypothesis: Hypothesis) -> Scenario {
+    let mut sc = match hypothesis {
+        Hypothesis::Effect => sc.clone(),
+        Hypothesis::Null => null_scenario(sc),
+    };
+    sc.run.patients = 2 * n;
+    sc
 }
 
 impl Plan {
     /// Checks that the scenario has exactly two arms (control first, treatment second) and that
-    /// `--therapists-per-arm` can apply, and fixes the allocation at 1:1 and the pool sizes.
+    /// `--therapists-per-arm` can apply, and fixes the allocation at 1:1 and the pool sizes;
+    /// checks the `--assume` keys against the scenario.
     ///
     /// # Errors
     /// [`Error::Usage`] for a scenario that does not fit, or bad settings.
     pub fn new(scenario: &Scenario, settings: &PowerSettings) -> Result<Plan> {
         settings.validate()?;
-        let sc = scenario;
-        if sc.arms.len() != 2 {
-            return Err(Error::Usage(format!(
-                "bordin power needs a scenario with exactly two arms (the first is the control, the second the treatment); scenario \"{}\" has {}: {}",
-                sc.name,
-                sc.arms.len(),
-                sc.arms
-                    .iter()
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        let mut sc = sc.clone();
-        if sc.arms[1].kind == ArmKind::Waitlist && sc.arms[0].kind == ArmKind::Therapy {
-            return Err(Error::Usage(format!(
-                "the second arm is the treatment, but `{}` is a waitlist and the control `{}` a therapy: swap the arms in the scenario",
-                sc.arms[1].name, sc.arms[0].name
-            )));
-        }
-        if let Some(k) = settings.therapists_per_arm {
-            match (sc.arms[0].pool, sc.arms[1].pool) {
-                (Some(a), Some(b)) if a == b => {
-                    return Err(Error::Usage(format!(
-                        "--therapists-per-arm: both arms draw therapists from the pool `{}`, so therapists are crossed with arms; give each arm its own [[therapist_pools]] entry (therapists nested in arms), or leave --therapists-per-arm out to keep the crossed design",
-                        sc.therapist_pools[a].name
-                    )));
-                }
-                _ => {}
-            }
-            for arm in &sc.arms {
-                if let Some(p) = arm.pool {
-                    sc.therapist_pools[p].therapists = k;
-                }
-            }
-        }
-        for arm in &mut sc.arms {
-            arm.allocation = 1.0;
-        }
-        sc.run.replicates = 1;
+        let sc = adapt(scenario, settings)?;
+        let prior = if settings.assume.is_empty() {
+            None
+        } else {
+            Some(Prior::new(scenario, settings)?)
+        };
         Ok(Plan {
             scenario: sc,
             settings: settings.clone(),
+            prior,
         })
     }
 
-    /// The scenario simulated for `n` patients per arm under a hypothesis.
+    /// The scenario simulated for `n` patients per arm under a hypothesis (without the
+    /// `--assume` draws, which differ by replicate).
     pub fn scenario_for(&self, n: u64, hypothesis: Hypothesis) -> Scenario {
-        let mut sc = match hypothesis {
-            Hypothesis::Effect => self.scenario.clone(),
-            Hypothesis::Null => null_scenario(&self.scenario),
+        design_scenario(&self.scenario, n, hypothesis)
+    }
+
+    /// The values replicate `replicate` draws for the `--assume` keys, in their order (integer
+    /// keys rounded); empty without `--assume`. The same at every n and for both hypotheses.
+    pub fn assumed_values(&self, replicate: u64) -> Vec<f64> {
+        let Some(prior) = &self.prior else {
+            return Vec::new();
         };
-        sc.run.patients = 2 * n;
-        sc
+        let seed = self.scenario.run.seed;
+        self.settings
+            .assume
+            .iter()
+            .enumerate()
+            .map(|(k, a)| {
+                let x = a.draw(seed, replicate);
+                if prior.integer[k] { x.round() } else { x }
+            })
+            .collect()
+    }
+
+    /// The scenario replicate `replicate` simulates: `sc` (the design point's) or, with
+    /// `--assume`, the scenario re-read with the replicate's draws.
+    fn replicate_scenario<'a>(
+        &self,
+        sc: &'a Scenario,
+        n: u64,
+        hypothesis: Hypothesis,
+        replicate: u64,
+    ) -> Result<(Cow<'a, Scenario>, Vec<f64>)> {
+        let Some(prior) = &self.prior else {
+            return Ok((Cow::Borrowed(sc), Vec::new()));
+        };
+        let values = self.assumed_values(replicate);
+        let overrides: Vec<String> = self
+            .settings
+            .assume
+            .iter()
+            .enumerate()
+            .map(|(k, a)| prior.override_text(k, a, values[k]))
+            .collect();
+        let drawn = Scenario::parse(&prior.base, ASSUME_SOURCE, &overrides)?;
+        let drawn = adapt(&drawn, &self.settings)?;
+        Ok((Cow::Owned(design_scenario(&drawn, n, hypothesis)), values))
+    }
+
+    /// Simulates replicate `replicate` of the design point whose scenario is `sc`.
+    fn simulate_replicate(
+        &self,
+        sc: &Scenario,
+        n: u64,
+        hypothesis: Hypothesis,
+        replicate: u64,
+    ) -> Result<TrialData> {
+        let (sc, assumed) = self.replicate_scenario(sc, n, hypothesis, replicate)?;
+        let mut data = self.simulate_scenario(&sc, n, hypothesis, replicate)?;
+        data.assumed = assumed;
+        Ok(data)
     }
 
     fn record_sessions(&self) -> bool {
@@ -555,7 +953,7 @@ impl Plan {
     /// As [`engine::run`].
     pub fn simulate(&self, n: u64, hypothesis: Hypothesis, replicate: u64) -> Result<TrialData> {
         let sc = self.scenario_for(n, hypothesis);
-        self.simulate_scenario(&sc, n, hypothesis, replicate)
+        self.simulate_replicate(&sc, n, hypothesis, replicate)
     }
 
     fn simulate_scenario(
@@ -635,6 +1033,7 @@ impl Plan {
             true_effect: effect_sum / patients.len().max(1) as f64,
             patients,
             end_week,
+            assumed: Vec::new(),
         })
     }
 
@@ -675,6 +1074,7 @@ impl Plan {
             icc,
             d: cohens_d(&t, &c).map_or(f64::NAN, |e| e.cohens_d),
             estimates,
+            assumed: data.assumed.clone(),
         }
     }
 
@@ -706,7 +1106,7 @@ impl Plan {
         let out: Vec<(ReplicateResult, Option<TrialData>)> = (0..self.settings.reps)
             .into_par_iter()
             .map(|r| {
-                let data = self.simulate_scenario(&sc, n, hypothesis, r)?;
+                let data = self.simulate_replicate(&sc, n, hypothesis, r)?;
                 let res = self.analyse(&data);
                 Ok((res, (r < keep).then_some(data)))
             })
@@ -1232,6 +1632,8 @@ pub struct PowerFlags {
     pub seed: Option<u64>,
     pub threads: Option<usize>,
     pub set: Vec<String>,
+    /// `--assume PATH=DIST` (repeatable).
+    pub assume: Vec<String>,
     pub command_line: Vec<String>,
 }
 
@@ -1252,6 +1654,11 @@ impl PowerFlags {
             schedule: Schedule::parse(&self.schedule)?,
             missing: Missing::parse(&self.missing)?,
             emit_datasets: self.emit_datasets,
+            assume: self
+                .assume
+                .iter()
+                .map(|a| Assumption::parse(a))
+                .collect::<Result<_>>()?,
         };
         settings.validate()?;
         let mut set = self.set.clone();
@@ -1315,6 +1722,7 @@ pub fn run(req: &PowerRequest) -> Result<PowerReport> {
     if plan.settings.target_power.is_some() {
         files.push(write_target_csv(&req.out, &results.targets)?);
     }
+    files.extend(write_chart(&req.out, &chart(&plan, &results))?);
     let wall_seconds = start.elapsed().as_secs_f64();
     files.push(write_manifest(req, &plan, &files, threads, wall_seconds)?);
     Ok(PowerReport {
@@ -1339,6 +1747,7 @@ fn remove_stale(dir: &Path) -> Result<()> {
         rm(dir.join(name))?;
         rm(dir.join(format!(".{name}.tmp")))?;
     }
+    rm(dir.join(PNG_TMP))?;
     let ds = dir.join(DATASET_DIR);
     if ds.is_dir() {
         let entries = fs::read_dir(&ds).map_err(|source| Error::Write {
@@ -1426,6 +1835,7 @@ const POWER_COLUMNS: &[&str] = &[
     "sd_estimate",
     "reps",
     "failed",
+    "assurance",
 ];
 
 fn write_power_csv(out: &Path, rows: &[PowerRow]) -> Result<FileRecord> {
@@ -1453,6 +1863,7 @@ fn write_power_csv(out: &Path, rows: &[PowerRow]) -> Result<FileRecord> {
             num(r.sd_estimate, 6),
             r.reps.to_string(),
             r.failed.to_string(),
+            num(r.power, 6),
         ])?;
     }
     f.commit()
@@ -1482,7 +1893,8 @@ const REPLICATE_COLUMNS: &[&str] = &[
 fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<FileRecord> {
     let alpha = plan.settings.alpha;
     let mut f = AtomicFile::create(out, "replicates.csv")?;
-    f.record(REPLICATE_COLUMNS)?;
+    let assumed = plan.settings.assume.iter().map(|a| a.path.as_str());
+    f.record(REPLICATE_COLUMNS.iter().copied().chain(assumed))?;
     for (&n, pt) in &res.points {
         let sets = [
             (Hypothesis::Effect, Some(&pt.effect)),
@@ -1491,7 +1903,7 @@ fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<F
         for (h, rs) in sets {
             for r in rs.into_iter().flatten() {
                 for e in &r.estimates {
-                    f.record([
+                    let fields = [
                         n.to_string(),
                         r.replicate.to_string(),
                         e.analysis.as_str().to_string(),
@@ -1513,7 +1925,9 @@ fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<F
                         num(r.icc, 6),
                         num(r.d, 6),
                         e.error.clone().unwrap_or_default(),
-                    ])?;
+                    ];
+                    let drawn = r.assumed.iter().map(|&x| num(x, 9));
+                    f.record(fields.into_iter().chain(drawn))?;
                 }
             }
         }
@@ -1571,6 +1985,10 @@ fn write_manifest(
         "schedule": s.schedule.label(),
         "missing": s.missing.as_str(),
         "emit_datasets": s.emit_datasets,
+        "assume": s.assume.iter().map(|a| serde_json::json!({
+            "path": a.path,
+            "prior": a.dist.to_toml().to_string().trim(),
+        })).collect::<Vec<_>>(),
         "threads": threads,
         "wall_time_seconds": wall_seconds,
         "command_line": req.command_line,
@@ -1603,12 +2021,18 @@ pub fn table(plan: &Plan, res: &PowerResults) -> String {
             "-".into()
         }
     };
+    // With --assume the power column is the assurance (expected power over the priors).
+    let (label, pw) = if s.assume.is_empty() {
+        ("power", 6)
+    } else {
+        ("assurance", 9)
+    };
     let _ = writeln!(
         out,
-        "{:>5}  {:<16}  {:>6}  {:<15}  {:>6}  {:>6}  {:>8}  {:>8}  {:>6}  {:>7}  {:>5}  {:>6}",
+        "{:>5}  {:<16}  {:>pw$}  {:<15}  {:>6}  {:>6}  {:>8}  {:>8}  {:>6}  {:>7}  {:>5}  {:>6}",
         "n/arm",
         "analysis",
-        "power",
+        label,
         "95% CI",
         "type I",
         "bias",
@@ -1622,7 +2046,7 @@ pub fn table(plan: &Plan, res: &PowerResults) -> String {
     for r in &res.rows {
         let _ = writeln!(
             out,
-            "{:>5}  {:<16}  {:>6}  {:<15}  {:>6}  {:>6}  {:>8}  {:>8}  {:>6}  {:>7}  {:>5}  {:>6}",
+            "{:>5}  {:<16}  {:>pw$}  {:<15}  {:>6}  {:>6}  {:>8}  {:>8}  {:>6}  {:>7}  {:>5}  {:>6}",
             r.n_per_arm,
             r.analysis.as_str(),
             pct(r.power),
@@ -1640,7 +2064,7 @@ pub fn table(plan: &Plan, res: &PowerResults) -> String {
     for t in &res.targets {
         let _ = writeln!(
             out,
-            "target power {}: {} {} n = {} per arm (power {} +/- {} MC SE)",
+            "target {label} {}: {} {} n = {} per arm ({label} {} +/- {} MC SE)",
             pct(t.target_power),
             t.analysis.as_str(),
             if t.reached {
@@ -1667,5 +2091,120 @@ pub fn table(plan: &Plan, res: &PowerResults) -> String {
         sc.arms[0].name,
         sc.instrument.name
     );
+    if !s.assume.is_empty() {
+        let _ = writeln!(
+            out,
+            "assurance = expected power over the priors: each replicate drew {} (replicates.csv has the draws).",
+            s.assume
+                .iter()
+                .map(Assumption::describe)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     out
+}
+
+/// The power chart's data: one series per analysis, over every n simulated.
+pub fn chart(plan: &Plan, res: &PowerResults) -> PowerChart {
+    let s = &plan.settings;
+    let sc = &plan.scenario;
+    let series = s
+        .analyses
+        .iter()
+        .map(|&a| PowerSeries {
+            label: a.as_str().to_string(),
+            style: Analysis::ALL.iter().position(|&b| b == a).unwrap_or(0),
+            points: res
+                .rows
+                .iter()
+                .filter(|r| r.analysis == a)
+                .map(|r| PowerPoint {
+                    n: r.n_per_arm as f64,
+                    power: r.power,
+                    power_se: r.power_mc_se,
+                    type1: r.type1,
+                    type1_se: r.type1_mc_se,
+                })
+                .collect(),
+        })
+        .collect();
+    let mut subtitle = format!(
+        "{} (treatment) vs {} (control) on {}; {} simulated trials per point; schedule {}, missing data {}",
+        sc.arms[1].name,
+        sc.arms[0].name,
+        sc.instrument.name,
+        s.reps,
+        s.schedule.label(),
+        s.missing.as_str()
+    );
+    if !s.assume.is_empty() {
+        let priors: Vec<String> = s.assume.iter().map(Assumption::describe).collect();
+        let _ = write!(
+            subtitle,
+            "\nassurance: each trial draws {}",
+            priors.join(", ")
+        );
+    }
+    PowerChart {
+        title: sc.name.clone(),
+        subtitle,
+        panel_title: if s.assume.is_empty() {
+            "Power by sample size".into()
+        } else {
+            "Assurance by sample size".into()
+        },
+        y_title: if s.assume.is_empty() {
+            "Power (share of trials with p < α)".into()
+        } else {
+            "Assurance (expected power over the priors)".into()
+        },
+        alpha: s.alpha,
+        target: s.target_power.unwrap_or(0.8),
+        target_label: match s.target_power {
+            Some(t) => format!("target power {t}"),
+            None => "power 0.8 (a usual target)".into(),
+        },
+        series,
+    }
+}
+
+/// Writes `power.svg` and `power.png` (rendered to a hidden name, then renamed into place).
+fn write_chart(out: &Path, c: &PowerChart) -> Result<Vec<FileRecord>> {
+    let render_error = |name: &str| {
+        let path = out.join(name);
+        move |msg: String| Error::Write {
+            path,
+            source: std::io::Error::other(msg),
+        }
+    };
+    let svg = crate::charts::power_svg(c).map_err(render_error("power.svg"))?;
+    let mut f = AtomicFile::create(out, "power.svg")?;
+    f.raw(svg.as_bytes())?;
+    let svg_record = f.commit()?;
+    let tmp = out.join(PNG_TMP);
+    let png = out.join("power.png");
+    if let Err(e) = crate::charts::power_png(c, &tmp).map_err(render_error("power.png")) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let bytes = fs::read(&tmp).map_err(|source| Error::Write {
+        path: tmp.clone(),
+        source,
+    })?;
+    fs::rename(&tmp, &png).map_err(|source| Error::Write {
+        path: png.clone(),
+        source,
+    })?;
+    use sha2::Digest as _;
+    let png_record = FileRecord {
+        file: "power.png".into(),
+        rows: 0,
+        bytes: bytes.len() as u64,
+        sha256: sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    };
+    Ok(vec![svg_record, png_record])
 }

@@ -1,5 +1,6 @@
 //! `bordin power`: type I error, power growing with n, unbiasedness against the counterfactual
-//! true effect, determinism across thread counts, and the CLI's errors.
+//! true effect, determinism across thread counts, the power chart, assurance over `--assume`
+//! priors, and the CLI's errors.
 //!
 //! Monte Carlo tolerances are stated at each check; the replicate counts keep the whole file
 //! to a few seconds in release mode on 2 cores.
@@ -8,7 +9,9 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
-use bordin::power::{self, Analysis, Hypothesis, Missing, Plan, PowerSettings, Schedule};
+use bordin::power::{
+    self, Analysis, Assumption, Hypothesis, Missing, Plan, PowerSettings, Schedule,
+};
 use predicates::str::contains;
 use tempfile::TempDir;
 
@@ -126,7 +129,7 @@ fn a_replicate_alone_equals_its_design_point_row() {
     assert_eq!(plan.replicate(12, Hypothesis::Effect, 3).unwrap(), all[3]);
 }
 
-fn run_to(dir: &Path, threads: usize) {
+fn run_to(dir: &Path, threads: usize, assume: &[&str]) {
     let s = PowerSettings {
         n_per_arm: vec![8, 12],
         therapists_per_arm: Some(4),
@@ -135,6 +138,10 @@ fn run_to(dir: &Path, threads: usize) {
         max_n: 24,
         missing: Missing::Locf,
         emit_datasets: 1,
+        assume: assume
+            .iter()
+            .map(|a| Assumption::parse(a).unwrap_or_else(|e| panic!("{e}")))
+            .collect(),
         ..PowerSettings::default()
     };
     power::run(&power::PowerRequest {
@@ -173,8 +180,8 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn outputs_do_not_depend_on_threads() {
     let (a, b) = (TempDir::new().unwrap(), TempDir::new().unwrap());
-    run_to(a.path(), 1);
-    run_to(b.path(), 2);
+    run_to(a.path(), 1, &[]);
+    run_to(b.path(), 2, &[]);
     let (fa, fb) = (files(a.path()), files(b.path()));
     let names: Vec<&str> = fa.iter().map(|f| f.0.as_str()).collect();
     assert!(names.contains(&"power.csv") && names.contains(&"target.csv"));
@@ -190,6 +197,145 @@ fn outputs_do_not_depend_on_threads() {
     )
     .unwrap();
     assert!(reps.contains(",datasets/n0012_null_rep0000.csv,null,"));
+}
+
+/// (6) `power.png` and `power.svg` are written (no temporary file left): a valid PNG signature,
+/// and an SVG with the axis titles and a legend entry per analysis.
+#[test]
+fn power_chart_is_written() {
+    let dir = TempDir::new().unwrap();
+    run_to(dir.path(), 2, &[]);
+    let png = fs::read(dir.path().join("power.png")).unwrap();
+    assert!(png.len() > 10_000, "PNG too small: {} bytes", png.len());
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = fs::read_to_string(dir.path().join("power.svg")).unwrap();
+    assert!(svg.starts_with("<svg"));
+    for text in [
+        "Patients per arm (n)",
+        "Power (share of trials with p",
+        "Type I error (share of trials with p",
+        "target power 0.5",
+        "ancova",
+        "lmm-endpoint",
+        "lmm-longitudinal",
+    ] {
+        assert!(svg.contains(text), "SVG lacks {text:?}");
+    }
+    assert!(!dir.path().join(".power.tmp.png").exists());
+    let manifest = fs::read_to_string(dir.path().join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"power.png\"") && manifest.contains("\"power.svg\""));
+}
+
+const POTENCY: &str = "arms[1].technique_potency";
+
+fn assurance_settings(n: u64, reps: u64, assume: &[String]) -> PowerSettings {
+    PowerSettings {
+        assume: assume
+            .iter()
+            .map(|a| Assumption::parse(a).unwrap_or_else(|e| panic!("{e}")))
+            .collect(),
+        ..ancova_settings(&[n], reps, None)
+    }
+}
+
+/// (7) A degenerate prior at the scenario's own value (0.07, written as a number and as a
+/// normal with sd 0) gives exactly the results of plain power: the re-read scenario is the same
+/// scenario, and the draws use streams of their own. Every replicate records the value.
+#[test]
+fn assurance_with_a_point_prior_is_power() {
+    let sc = scenario(&[]);
+    let plain = results(&sc, &ancova_settings(&[20], 60, None));
+    for prior in [
+        "0.07",
+        "{ type = \"normal\", mean = 0.07, sd = 0, min = 0, max = 0.2 }",
+    ] {
+        let res = results(
+            &sc,
+            &assurance_settings(20, 60, &[format!("{POTENCY}={prior}")]),
+        );
+        // Debug strings: NaN fields (no ICC without the mixed model) compare equal there.
+        assert_eq!(
+            format!("{:?}", res.rows),
+            format!("{:?}", plain.rows),
+            "{prior}"
+        );
+        let pt = &res.points[&20];
+        for (a, b) in pt.effect.iter().zip(&plain.points[&20].effect) {
+            assert_eq!(a.assumed, vec![0.07]);
+            assert_eq!(format!("{:?}", a.estimates), format!("{:?}", b.estimates));
+        }
+    }
+}
+
+/// (8) Assurance under a uniform prior on [0.03, 0.11] lies between the power at 0.03 and at
+/// 0.11 (n = 30 per arm, 200 replicates each). Power is monotone in the potency and the three
+/// runs share their random numbers (common random numbers), so the ordering holds well beyond
+/// Monte Carlo error; the check also requires the two powers to differ by more than 4 MC SEs
+/// of their difference, so that "between" means something. The draws are uniform: all in the
+/// range, mean 0.07 within 4 MC SEs (SD 0.08 / sqrt(12)).
+#[test]
+fn assurance_lies_between_the_power_at_the_priors_ends() {
+    let (n, reps) = (30, 200);
+    let power_at = |x: f64| {
+        let sc = scenario(&[&format!("{POTENCY}={x}")]);
+        results(&sc, &ancova_settings(&[n], reps, None)).rows[0].clone()
+    };
+    let (lo, hi) = (power_at(0.03), power_at(0.11));
+    let prior = format!("{POTENCY}={{ type = \"uniform\", min = 0.03, max = 0.11 }}");
+    let res = results(&scenario(&[]), &assurance_settings(n, reps, &[prior]));
+    let a = &res.rows[0];
+    let se = (lo.power_mc_se.powi(2) + hi.power_mc_se.powi(2)).sqrt();
+    assert!(
+        hi.power - lo.power > 4.0 * se,
+        "{} vs {}",
+        lo.power,
+        hi.power
+    );
+    assert!(
+        lo.power < a.power && a.power < hi.power,
+        "assurance {} not between power {} (0.03) and {} (0.11)",
+        a.power,
+        lo.power,
+        hi.power
+    );
+    let draws: Vec<f64> = res.points[&n].effect.iter().map(|r| r.assumed[0]).collect();
+    assert!(draws.iter().all(|x| (0.03..=0.11).contains(x)));
+    let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+    let mc = 0.08 / 12f64.sqrt() / (draws.len() as f64).sqrt();
+    assert!((mean - 0.07).abs() < 4.0 * mc, "mean draw {mean}");
+    // The null design draws the same values, replicate by replicate.
+    let null = res.points[&n].null.as_ref().unwrap();
+    assert!(
+        null.iter()
+            .zip(&res.points[&n].effect)
+            .all(|(a, b)| a.assumed == b.assumed)
+    );
+}
+
+/// (9) With --assume, the same seed gives identical files on 1 and 2 threads, and
+/// replicates.csv has one column of draws per assumed key.
+#[test]
+fn assurance_outputs_do_not_depend_on_threads() {
+    let assume = [
+        "arms[1].technique_potency={ type = \"normal\", mean = 0.07, sd = 0.02, min = 0, max = 0.2 }",
+        "arms[0].common_factors={ type = \"uniform\", min = 0.7, max = 0.9 }",
+    ];
+    let (a, b) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    run_to(a.path(), 1, &assume);
+    run_to(b.path(), 2, &assume);
+    let (fa, fb) = (files(a.path()), files(b.path()));
+    assert_eq!(fa, fb);
+    let text = |name: &str| String::from_utf8(fa.iter().find(|f| f.0 == name).unwrap().1.clone());
+    let reps = text("replicates.csv").unwrap();
+    let header = reps.lines().next().unwrap();
+    assert!(
+        header.ends_with(",error,arms[1].technique_potency,arms[0].common_factors"),
+        "{header}"
+    );
+    let power_csv = text("power.csv").unwrap();
+    assert!(power_csv.lines().next().unwrap().ends_with(",assurance"));
+    let svg = text("power.svg").unwrap();
+    assert!(svg.contains("Assurance (expected power over the priors)"));
 }
 
 fn bordin(dir: &Path) -> Command {
@@ -257,6 +403,36 @@ fn cli_errors() {
         .assert()
         .code(2)
         .stderr(contains("--alpha"));
+    // --assume: each bad prior exits with code 2 and says what is wrong.
+    for (bad, why) in [
+        ("arms[1].technique_potency", "expected PATH=DIST"),
+        (
+            "arms[1].technique_potency={ type = \"normal\", mean = 0.07 }",
+            "needs `sd`",
+        ),
+        (
+            "arms[1].technique_potency={ type = \"gamma\", shape = 2 }",
+            "unknown distribution",
+        ),
+        ("arms[1].technique_potncy=0.05", "technique_potency"),
+        (
+            "arms[1].technique_potency={ type = \"normal\", mean = 0.07, sd = 0.5 }",
+            "does not accept",
+        ),
+        ("arms[1].name=0.5", "not a number"),
+        ("run.patients=100", "set by bordin power"),
+        (
+            "populations[0].intake_severity=17",
+            "put the prior on one of its parameters",
+        ),
+    ] {
+        bordin(dir.path())
+            .args(["power", "--reps", "2", "--assume", bad])
+            .assert()
+            .code(2)
+            .stderr(contains("--assume"))
+            .stderr(contains(why));
+    }
     // A non-empty output directory is refused without --force; with it the run succeeds.
     fs::write(dir.path().join("out_note.txt"), "x").unwrap();
     let out = dir.path().join("out");

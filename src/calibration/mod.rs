@@ -167,7 +167,11 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Vec<TargetResult>> {
 /// # Errors
 /// As [`engine::collect`].
 pub fn simulate(sc: &Scenario) -> Result<engine::CollectSink> {
-    let run_opts = RunOptions { counterfactual: true, record_sessions: true, ..RunOptions::default() };
+    let run_opts = RunOptions {
+        counterfactual: true,
+        record_sessions: true,
+        ..RunOptions::default()
+    };
     engine::collect(sc, &run_opts)
 }
 
@@ -176,10 +180,18 @@ pub fn simulate(sc: &Scenario) -> Result<engine::CollectSink> {
 ///
 /// # Errors
 /// An unknown statistic or argument.
-pub fn evaluate(sc: &Scenario, collected: &engine::CollectSink, statistic: &str) -> std::result::Result<(f64, f64), String> {
+pub fn evaluate(
+    sc: &Scenario,
+    collected: &engine::CollectSink,
+    statistic: &str,
+) -> std::result::Result<(f64, f64), String> {
     let mut values = Vec::new();
     for (_, therapists, outcomes) in &collected.replicates {
-        let r = statistics::Replicate { scenario: sc, therapists, outcomes };
+        let r = statistics::Replicate {
+            scenario: sc,
+            therapists,
+            outcomes,
+        };
         let v = statistics::compute(statistic, &r)?;
         if v.is_finite() {
             values.push(v);
@@ -190,7 +202,11 @@ pub fn evaluate(sc: &Scenario, collected: &engine::CollectSink, statistic: &str)
     }
     let n = values.len() as f64;
     let m = values.iter().sum::<f64>() / n;
-    let sd = if n > 1.0 { (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { f64::NAN };
+    let sd = if n > 1.0 {
+        (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        f64::NAN
+    };
     Ok((m, sd / n.sqrt()))
 }
 

@@ -280,16 +280,30 @@ fn alliance_split(r: &Replicate<'_>, all: &[&PatientOutcome]) -> Option<(f64, f6
 }
 
 /// Patients in an alliance-capacity stratum: `good` (at or above the median), `poor` (below).
-fn stratum<'o>(all: &[&'o PatientOutcome], which: Option<&str>) -> Result<Vec<&'o PatientOutcome>, String> {
-    let mut caps: Vec<f64> = all.iter().map(|o| o.patient.traits.alliance_capacity).collect();
+fn stratum<'o>(
+    all: &[&'o PatientOutcome],
+    which: Option<&str>,
+) -> Result<Vec<&'o PatientOutcome>, String> {
+    let mut caps: Vec<f64> = all
+        .iter()
+        .map(|o| o.patient.traits.alliance_capacity)
+        .collect();
     caps.sort_by(f64::total_cmp);
     let median = caps.get(caps.len() / 2).copied().unwrap_or(0.0);
     let good = match which {
         Some("good") => true,
         Some("poor") => false,
-        other => return Err(format!("a stratum `good` or `poor` is needed, found {other:?}")),
+        other => {
+            return Err(format!(
+                "a stratum `good` or `poor` is needed, found {other:?}"
+            ));
+        }
     };
-    Ok(all.iter().copied().filter(|o| (o.patient.traits.alliance_capacity >= median) == good).collect())
+    Ok(all
+        .iter()
+        .copied()
+        .filter(|o| (o.patient.traits.alliance_capacity >= median) == good)
+        .collect())
 }
 
 /// Computes statistic `name` (with `:`-separated arguments) on one replicate.
@@ -869,27 +883,44 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
         "repair_rate_difference" => {
             let rate = |a: usize| {
                 let os = arm_outs(a);
-                let (rep, rup) = os.iter().fold((0u32, 0u32), |(r, n), o| (r + o.course.repairs, n + o.course.ruptures));
+                let (rep, rup) = os.iter().fold((0u32, 0u32), |(r, n), o| {
+                    (r + o.course.repairs, n + o.course.ruptures)
+                });
                 share(rep as usize, rup as usize)
             };
             rate(arm(0)?) - rate(arm(1)?)
         }
         // Mean sessions attended in an arm.
-        "arm_mean_sessions" => mean(&arm_outs(arm(0)?).iter().map(|o| f64::from(o.course.sessions_attended)).collect::<Vec<_>>()),
+        "arm_mean_sessions" => mean(
+            &arm_outs(arm(0)?)
+                .iter()
+                .map(|o| f64::from(o.course.sessions_attended))
+                .collect::<Vec<_>>(),
+        ),
         // Mean post score of an arm.
         "mean_post" => mean(&post(&arm_outs(arm(0)?))),
         // The true causal effect of arm a vs arm b: mean over all patients of the potential post
         // score under a minus under b (common random numbers; needs counterfactual runs).
         "paired_post_difference" => {
             let (a, b) = (arm(0)?, arm(1)?);
-            mean(&all.iter().filter(|o| o.potential.len() > a.max(b)).map(|o| o.potential[a].post_score - o.potential[b].post_score).collect::<Vec<_>>())
+            mean(
+                &all.iter()
+                    .filter(|o| o.potential.len() > a.max(b))
+                    .map(|o| o.potential[a].post_score - o.potential[b].post_score)
+                    .collect::<Vec<_>>(),
+            )
         }
         // Share of an arm's patients with an ending (`completed`, `good_enough`, `dropped_out`,
         // `stopped`, `waitlist`).
         "ending_share" => {
             let os = arm_outs(arm(0)?);
-            let e = args.get(1).ok_or("ending_share needs an arm and an ending")?;
-            share(os.iter().filter(|o| o.course.ending.as_str() == *e).count(), os.len())
+            let e = args
+                .get(1)
+                .ok_or("ending_share needs an arm and an ending")?;
+            share(
+                os.iter().filter(|o| o.course.ending.as_str() == *e).count(),
+                os.len(),
+            )
         }
         // Instrumental-variable dose slope (Goldsmith et al. 2015): two-stage least squares of
         // the post score on sessions attended and intake, sessions instrumented by random
@@ -903,14 +934,29 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
             let y: Vec<f64> = rows.iter().map(|o| o.course.post_score).collect();
             let intake: Vec<f64> = rows.iter().map(|o| o.course.intake_score).collect();
             let x = crate::stats::Design::intercept(rows.len())
-                .with("sessions", rows.iter().map(|o| f64::from(o.course.sessions_attended)).collect())
+                .with(
+                    "sessions",
+                    rows.iter()
+                        .map(|o| f64::from(o.course.sessions_attended))
+                        .collect(),
+                )
                 .with("intake", intake.clone());
             let z = crate::stats::Design::intercept(rows.len())
-                .with("assigned", rows.iter().map(|o| f64::from(u8::from(o.arm != control))).collect())
+                .with(
+                    "assigned",
+                    rows.iter()
+                        .map(|o| f64::from(u8::from(o.arm != control)))
+                        .collect(),
+                )
                 .with("intake", intake);
             crate::stats::two_stage_least_squares(&y, &x, &z)
                 .ok()
-                .and_then(|f| f.coefs.iter().find(|c| c.name == "sessions").map(|c| c.estimate))
+                .and_then(|f| {
+                    f.coefs
+                        .iter()
+                        .find(|c| c.name == "sessions")
+                        .map(|c| c.estimate)
+                })
                 .unwrap_or(f64::NAN)
         }
         // The true dose slope of a therapy arm against the control arm in the same strata:
@@ -922,7 +968,13 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
             let (dy, dn): (Vec<f64>, Vec<f64>) = rows
                 .iter()
                 .filter(|o| o.potential.len() > t.max(c))
-                .map(|o| (o.potential[t].post_score - o.potential[c].post_score, f64::from(o.potential[t].sessions_attended) - f64::from(o.potential[c].sessions_attended)))
+                .map(|o| {
+                    (
+                        o.potential[t].post_score - o.potential[c].post_score,
+                        f64::from(o.potential[t].sessions_attended)
+                            - f64::from(o.potential[c].sessions_attended),
+                    )
+                })
                 .unzip();
             mean(&dy) / mean(&dn)
         }
