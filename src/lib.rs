@@ -89,6 +89,23 @@ pub fn load_scenario(path: Option<&Path>, overrides: &[String]) -> Result<Scenar
     }
 }
 
+/// A rayon pool of `threads` workers (`None`: all cores).
+///
+/// # Errors
+/// [`Error::Usage`] for zero threads; [`Error::Threads`] when the pool cannot start.
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    if threads == Some(0) {
+        return Err(Error::Usage("--threads must be at least 1".into()));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Threads {
+            threads: threads.unwrap_or(0),
+            message: e.to_string(),
+        })
+}
+
 /// Everything `bordin run` needs.
 #[derive(Clone, Debug)]
 pub struct RunRequest {
@@ -125,13 +142,7 @@ pub fn run(req: &RunRequest) -> Result<RunReport> {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
     output::prepare_dir(&req.out, req.force)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(req.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: req.threads.unwrap_or(0),
-            message: e.to_string(),
-        })?;
+    let pool = crate::thread_pool(req.threads)?;
     let threads = pool.current_num_threads();
     let start = Instant::now();
     let sc = &req.scenario;

@@ -382,13 +382,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             if threads == Some(0) {
                 return Err(bordin::Error::Usage("--threads must be at least 1".into()));
             }
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads.unwrap_or(0))
-                .build()
-                .map_err(|e| bordin::Error::Threads {
-                    threads: threads.unwrap_or(0),
-                    message: e.to_string(),
-                })?;
+            let pool = bordin::thread_pool(threads)?;
             let show = bordin::progress::wanted(false);
             let progress = bordin::progress::Progress::start(
                 "calibrate",

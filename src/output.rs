@@ -369,7 +369,8 @@ const THERAPIST_COLUMNS: &[&str] = &[
     "dropouts",
 ];
 
-const SUMMARY_COLUMNS: &[&str] = &[
+/// Columns of `summary.csv` (and the statistics columns of a sweep's `sweep.csv`).
+pub const SUMMARY_COLUMNS: &[&str] = &[
     "replicate",
     "arm",
     "n",
@@ -715,9 +716,14 @@ impl Sink for CsvSink {
 }
 
 fn summary_fields(rep: &str, arm: &str, r: &SummaryStats) -> Vec<String> {
-    vec![
-        rep.to_string(),
-        arm.to_string(),
+    let mut fields = vec![rep.to_string(), arm.to_string()];
+    fields.extend(summary_stat_cells(r));
+    fields
+}
+
+/// The statistics cells of a `summary.csv` row (every column after `replicate` and `arm`).
+pub fn summary_stat_cells(r: &SummaryStats) -> [String; 18] {
+    [
         r.n.to_string(),
         num(r.mean_intake, 4),
         num(r.mean_final, 4),

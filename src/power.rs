@@ -1700,13 +1700,7 @@ pub fn run(req: &PowerRequest) -> Result<PowerReport> {
     let plan = Plan::new(&req.scenario, &req.settings)?;
     output::prepare_dir(&req.out, req.force)?;
     remove_stale(&req.out)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(req.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: req.threads.unwrap_or(0),
-            message: e.to_string(),
-        })?;
+    let pool = crate::thread_pool(req.threads)?;
     let threads = pool.current_num_threads();
     let start = Instant::now();
     let mut files = Vec::new();

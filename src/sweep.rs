@@ -22,10 +22,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::analysis::{ArmSummary, SummaryStats};
+use crate::analysis::ArmSummary;
 use crate::engine::{self, PatientOutcome, ReplicateContext, RunOptions, Sink};
 use crate::error::{Error, Result};
-use crate::output::{AtomicFile, num};
+use crate::output::AtomicFile;
 use crate::scenario::{self, Scenario};
 
 /// The state file of a sweep directory (what is being swept, and its hashes).
@@ -38,29 +38,8 @@ pub const UNITS_DIR: &str = "units";
 /// Largest number of values an axis `range` may generate.
 const MAX_RANGE_VALUES: usize = 100_000;
 
-/// The statistics columns of `sweep.csv` (those of `summary.csv`).
-pub const SUMMARY_COLUMNS: &[&str] = &[
-    "replicate",
-    "arm",
-    "n",
-    "mean_intake",
-    "mean_final",
-    "mean_change",
-    "sd_change",
-    "pre_post_d",
-    "reliable_improvement",
-    "recovery",
-    "deterioration",
-    "dropout",
-    "mean_sessions",
-    "alliance_outcome_r",
-    "alliance_outcome_n",
-    "rupture_rate",
-    "rupture_rate_patient",
-    "rupture_rate_therapist",
-    "rupture_rate_observer",
-    "repair_rate",
-];
+/// The statistics columns of `sweep.csv`: those of `summary.csv`.
+pub use crate::output::SUMMARY_COLUMNS;
 
 /// One value of an axis.
 #[derive(Clone, Debug, PartialEq)]
@@ -897,29 +876,6 @@ impl Sink for UnitSink {
     }
 }
 
-fn stat_cells(r: &SummaryStats) -> [String; 18] {
-    [
-        r.n.to_string(),
-        num(r.mean_intake, 4),
-        num(r.mean_final, 4),
-        num(r.mean_change, 4),
-        num(r.sd_change, 4),
-        num(r.pre_post_d, 4),
-        num(r.reliable_improvement, 4),
-        num(r.recovery, 4),
-        num(r.deterioration, 4),
-        num(r.dropout, 4),
-        num(r.mean_sessions, 4),
-        num(r.alliance_outcome_r, 4),
-        r.alliance_outcome_n.to_string(),
-        num(r.rupture_rate, 4),
-        num(r.rupture_rate_patient, 4),
-        num(r.rupture_rate_therapist, 4),
-        num(r.rupture_rate_observer, 4),
-        num(r.repair_rate, 4),
-    ]
-}
-
 /// Runs unit `k` and writes its file atomically.
 fn run_unit(sweep: &Sweep, out: &Path, k: u64) -> Result<()> {
     let (p, r) = (k / sweep.replicates, k % sweep.replicates);
@@ -945,7 +901,7 @@ fn run_unit(sweep: &Sweep, out: &Path, k: u64) -> Result<()> {
             .iter()
             .cloned()
             .chain([r.to_string(), arm.name.clone()])
-            .chain(stat_cells(&acc.row()));
+            .chain(crate::output::summary_stat_cells(&acc.row()));
         f.record(row)?;
     }
     f.commit()?;
@@ -978,13 +934,7 @@ pub fn run(req: &SweepRequest) -> Result<SweepReport> {
         .max_units
         .map_or(todo.len(), |m| (m as usize).min(todo.len()));
     let batch = &todo[..limit];
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(req.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: req.threads.unwrap_or(0),
-            message: e.to_string(),
-        })?;
+    let pool = crate::thread_pool(req.threads)?;
     let threads = pool.current_num_threads();
     pool.install(|| {
         batch
