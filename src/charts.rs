@@ -1301,7 +1301,7 @@ fn draw_run_classes<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(50)
         .y_label_area_size(label_width)
-        .build_cartesian_2d(0.0..100.0, (0..k - 1).into_segmented())?;
+        .build_cartesian_2d(0.0..100.0, (0..(k - 1).max(1)).into_segmented())?;
     chart
         .configure_mesh()
         .x_desc("Patients (% of arm)")

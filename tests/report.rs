@@ -337,3 +337,30 @@ fn progress_changes_no_output() {
     };
     assert_eq!(finals(&plain), finals(&hooked));
 }
+
+/// Regression: with a single arm the outcome-class bars fell outside the chart's range and only
+/// the legend was drawn. Every class colour must appear at least twice (legend swatch and bar).
+#[test]
+fn outcome_class_bars_are_drawn_for_a_single_arm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("one_arm");
+    bordin()
+        .args([
+            "run",
+            "--quiet",
+            "--set",
+            "run.patients=300",
+            "--report",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let svg = fs::read_to_string(out.join("charts/outcome_classes.svg")).unwrap();
+    for colour in ["#009E73", "#56B4E9", "#C4C4C4"] {
+        assert!(
+            count(&svg, &format!("fill=\"{colour}\"")) >= 2,
+            "no bar in {colour}"
+        );
+    }
+}
