@@ -379,9 +379,6 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             out,
             threads,
         } => {
-            if threads == Some(0) {
-                return Err(bordin::Error::Usage("--threads must be at least 1".into()));
-            }
             let pool = bordin::thread_pool(threads)?;
             let show = bordin::progress::wanted(false);
             let progress = bordin::progress::Progress::start(
