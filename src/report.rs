@@ -942,15 +942,17 @@ fn build_charts(
         ),
     ));
 
+    // The last session of any arm: the x range of the session-based charts.
+    let x_max = agg
+        .arms
+        .iter()
+        .map(|a| a.max_session)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+
     // Dose-effect.
     if sessions {
-        let x_max = agg
-            .arms
-            .iter()
-            .map(|a| a.max_session)
-            .max()
-            .unwrap_or(1)
-            .max(1);
         let lines: Vec<charts::LineData> = agg
             .arms
             .iter()
@@ -1244,13 +1246,6 @@ fn build_charts(
 
     // Trajectories.
     if sessions {
-        let x_max = agg
-            .arms
-            .iter()
-            .map(|a| a.max_session)
-            .max()
-            .unwrap_or(1)
-            .max(1);
         let arms: Vec<charts::SpaghettiArm> = agg
             .arms
             .iter()

@@ -306,6 +306,15 @@ fn stratum<'o>(
         .collect())
 }
 
+/// The ruptures of a course that an observer coded (studies see these, not latent ruptures).
+fn observer_coded(c: &Course) -> Vec<crate::rupture::RuptureEvent> {
+    c.sessions
+        .iter()
+        .filter_map(|s| s.rupture)
+        .filter(|e| e.reported_by_observer)
+        .collect()
+}
+
 /// Computes statistic `name` (with `:`-separated arguments) on one replicate.
 ///
 /// # Errors
@@ -531,13 +540,7 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
         "repair_outcome_r" => {
             let (mut g, mut y) = (vec![], vec![]);
             for o in &all {
-                let coded: Vec<_> = o
-                    .course
-                    .sessions
-                    .iter()
-                    .filter_map(|s| s.rupture)
-                    .filter(|e| e.reported_by_observer)
-                    .collect();
+                let coded = observer_coded(&o.course);
                 if coded.is_empty() {
                     continue;
                 }
@@ -573,13 +576,7 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
         "repair_dropout_r" => {
             let (mut x, mut y) = (vec![], vec![]);
             for o in &all {
-                let coded: Vec<_> = o
-                    .course
-                    .sessions
-                    .iter()
-                    .filter_map(|s| s.rupture)
-                    .filter(|e| e.reported_by_observer)
-                    .collect();
+                let coded = observer_coded(&o.course);
                 if !coded.is_empty() {
                     x.push(coded.iter().filter(|e| e.repaired).count() as f64 / coded.len() as f64);
                     y.push(f64::from(u8::from(o.course.ending == Ending::DroppedOut)));
@@ -589,16 +586,7 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
         }
         // Share of withdrawals among observer-coded ruptures (R8).
         "withdrawal_share" => {
-            let kinds: Vec<_> = all
-                .iter()
-                .flat_map(|o| {
-                    o.course
-                        .sessions
-                        .iter()
-                        .filter_map(|s| s.rupture)
-                        .filter(|e| e.reported_by_observer)
-                })
-                .collect();
+            let kinds: Vec<_> = all.iter().flat_map(|o| observer_coded(&o.course)).collect();
             share(
                 kinds
                     .iter()
