@@ -5,27 +5,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SWEEP: &str = r#"
-base = "base.toml"
-replicates = 2
-
-[[axis]]
-path = "mechanisms.repair.skill_weight"
-values = [2.0, 4.0]
-
-[[axis]]
-path = "design.planned_sessions"
-values = [8, 12]
-
-[[axis]]
-path = "mechanisms.repair.base"
-range = { from = 0.0, to = 0.3, step = 0.3 }
-"#;
+const SWEEP: &str = include_str!("fixtures/sweep/sweep.toml");
+const BASE: &str = include_str!("fixtures/sweep/base.toml");
 
 /// A temporary folder with the sweep file and its 100-patient base scenario.
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
-    fs::write(tmp.path().join("base.toml"), "[run]\npatients = 100\n").unwrap();
+    fs::write(tmp.path().join("base.toml"), BASE).unwrap();
     let sweep = tmp.path().join("sweep.toml");
     fs::write(&sweep, SWEEP).unwrap();
     (tmp, sweep)

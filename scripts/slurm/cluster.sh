@@ -133,20 +133,10 @@ run_test() {
     start
     local w="$D/work"
     mkdir -p "$w"
-    printf '[run]\npatients = 100\n' >"$w/base.toml"
-    cat >"$w/sweep.toml" <<'TOML'
-base = "base.toml"
-replicates = 2
-[[axis]]
-path = "mechanisms.repair.skill_weight"
-values = [2.0, 4.0]
-[[axis]]
-path = "design.planned_sessions"
-values = [8, 12]
-[[axis]]
-path = "mechanisms.repair.base"
-range = { from = 0.0, to = 0.3, step = 0.3 }
-TOML
+    # The test sweep shared with tests/sweep.rs.
+    local fixtures
+    fixtures="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/fixtures/sweep" && pwd)"
+    cp "$fixtures/base.toml" "$fixtures/sweep.toml" "$w/"
     "$bordin" sweep "$w/sweep.toml" --out "$w/whole" --quiet
     "$bordin" slurm "$w/sweep.toml" --array 4 --cpus 1 --time 00:10:00 --partition debug \
         --out "$w/array" --script-dir "$w/slurm" --bordin "$bordin" >/dev/null
