@@ -446,6 +446,7 @@ fn therapy_sessions(
             common_factors: arm.common_factors,
             expectancy: pt.expectancy * arm.expectancy,
             rigid_strain: (1.0 - th.flexibility) * strain,
+            responsiveness: pt.responsiveness,
         };
         let change = week_change(&mech.symptoms, scale, *s, *set_point, 0.0, Some(effect), d);
         if mech.symptoms.natural.enabled {

@@ -327,6 +327,7 @@ const PATIENT_TRAITS: &[&str] = &[
     "withdrawal_tendency",
     "preference",
     "rating_bias",
+    "responsiveness",
 ];
 
 const PATIENT_OUTCOMES: &[&str] = &[
@@ -607,6 +608,7 @@ impl Sink for CsvSink {
             t.withdrawal_tendency,
             t.preference,
             t.rating_bias,
+            t.responsiveness,
         ] {
             l.num(x, 4);
         }

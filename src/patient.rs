@@ -29,6 +29,7 @@ pub struct Population {
     pub withdrawal_tendency: Dist,
     pub preference: Dist,
     pub rating_bias: Dist,
+    pub responsiveness: Dist,
     /// The distributions above, prepared for drawing (in trait order).
     #[serde(skip)]
     pub samplers: Vec<crate::distribution::Sampler>,
@@ -59,6 +60,13 @@ pub struct PatientTraits {
     pub preference: f64,
     /// The patient's leniency when rating the alliance [WAI-SR item points].
     pub rating_bias: f64,
+    /// How strongly the patient's symptoms respond to what happens in sessions (a multiplier of
+    /// the common-factor, technique and sudden-gain effects, mean about 1): heterogeneity of
+    /// treatment response beyond the alliance (chronicity, comorbidity, biology). Early
+    /// responders and sudden gainers are more often responsive patients, so they end better
+    /// (Beard & Delgadillo 2019, E1; Aderka et al. 2012, S4), and the dose-effect curve
+    /// flattens as responsive patients leave improved (Howard et al. 1986, D1-D2).
+    pub responsiveness: f64,
 }
 
 /// A patient of a replicate.
@@ -119,6 +127,8 @@ impl Population {
                 "Preferred degree of structure, 0-1; agreement on goals and tasks is easier when the arm's `structure` fits it."),
             rating_bias: t.dist("rating_bias", Dist::normal(0.55, 0.5, -2.0, 2.0), -2.0, 2.0,
                 "The patient's leniency when rating the alliance [WAI-SR item points]: patients rate the alliance high, near the ceiling (AL4)."),
+            responsiveness: t.dist("responsiveness", Dist::Lognormal { meanlog: -0.125, sdlog: 0.5, min: 0.0, max: 10.0 }, 0.0, 10.0,
+                "How strongly symptoms respond to therapy: a multiplier of the common-factor (benefit and harm), technique and sudden-gain effects of each session, mean about 1. Heterogeneity of response beyond the alliance: early responders and sudden gainers end better (E1, S4) and the dose-effect curve flattens (D1-D2). `fixed(1.0)` removes it."),
         };
         t.mark_derived(&["intake_severity"]);
         let p = &population;
@@ -137,6 +147,7 @@ impl Population {
             &p.withdrawal_tendency,
             &p.preference,
             &p.rating_bias,
+            &p.responsiveness,
         ]
         .map(Dist::sampler)
         .to_vec();
@@ -169,6 +180,7 @@ impl Population {
             withdrawal_tendency: draw(11),
             preference: draw(12),
             rating_bias: draw(13),
+            responsiveness: draw(14),
         };
         Patient {
             index,

@@ -80,7 +80,7 @@ impl CommonFactor {
     pub fn read(t: &Table<'_>) -> Self {
         CommonFactor {
             enabled: t.bool("enabled", true, "The alliance acts on symptoms as a common factor. Off: the alliance has no direct effect on symptoms (it still gates technique), which removes most of the alliance-outcome correlation."),
-            weight: t.f64("weight", 0.18, 0.0, 5.0, "Share of remaining severity removed per session per unit of alliance above `harm_threshold` (A1)."),
+            weight: t.f64("weight", 0.22, 0.0, 5.0, "Share of remaining severity removed per session per unit of alliance above `harm_threshold` (A1)."),
             harm_threshold: t.f64("harm_threshold", 0.45, 0.0, 1.0, "Alliance (0-1) below which sessions do harm (G1: with a poor alliance, more sessions worsen symptoms)."),
             harmful: t.bool("harmful", true, "Whether a poor alliance (below `harm_threshold`) worsens symptoms (G1). Off: a poor alliance only fails to help."),
         }
@@ -146,6 +146,8 @@ pub struct SessionEffect {
     pub expectancy: f64,
     /// Rigidity times current strain (0-1).
     pub rigid_strain: f64,
+    /// The patient's responsiveness to therapy (multiplier, mean about 1).
+    pub responsiveness: f64,
 }
 
 /// A week's change, by source [instrument points; negative = improvement].
@@ -215,19 +217,20 @@ pub fn week_change(
             if !p.common.harmful {
                 drive = drive.max(0.0);
             }
-            c.common_factor = -room * p.common.weight * s.common_factors * drive;
+            c.common_factor = -room * p.common.weight * s.common_factors * drive * s.responsiveness;
         }
         let g = gate(&p.technique, s.alliance);
         if p.technique.enabled {
             let rigid = 1.0 - p.technique.rigidity_penalty * s.rigid_strain.min(1.0);
-            c.technique = -room * s.technique * g * rigid;
+            c.technique = -room * s.technique * g * rigid * s.responsiveness;
         }
         if p.expectancy.enabled {
             let fade = (-(f64::from(s.session) - 1.0) / p.expectancy.decay_sessions).exp();
             c.expectancy += -room * p.expectancy.early * s.expectancy * fade;
         }
         if p.sudden.enabled
-            && d.u(Slot::SuddenGain) < p.sudden.probability * g * (s.technique > 0.0) as u8 as f64
+            && d.u(Slot::SuddenGain)
+                < p.sudden.probability * s.responsiveness * g * (s.technique > 0.0) as u8 as f64
         {
             let share = p.sudden.min_share
                 + (p.sudden.max_share - p.sudden.min_share) * d.u(Slot::SuddenGainSize);

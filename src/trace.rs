@@ -83,6 +83,7 @@ pub const PATIENT_TRAITS: &[(&str, f64, f64)] = &[
     ("withdrawal_tendency", 0.0, 1.0),
     ("preference", 0.0, 1.0),
     ("rating_bias", -2.0, 2.0),
+    ("responsiveness", 0.0, 10.0),
 ];
 
 fn trait_keys(role: Role) -> &'static [(&'static str, f64, f64)] {
@@ -374,6 +375,7 @@ impl DyadSpec {
             withdrawal_tendency: pop.withdrawal_tendency.nominal_mean(),
             preference: pop.preference.nominal_mean(),
             rating_bias: pop.rating_bias.nominal_mean(),
+            responsiveness: pop.responsiveness.nominal_mean(),
         };
         for (k, v) in self.assignments() {
             let field = match k.as_str() {
@@ -396,6 +398,7 @@ impl DyadSpec {
                 "withdrawal_tendency" => &mut t.withdrawal_tendency,
                 "preference" => &mut t.preference,
                 "rating_bias" => &mut t.rating_bias,
+                "responsiveness" => &mut t.responsiveness,
                 _ => continue, // checked when read
             };
             *field = *v;

@@ -93,7 +93,7 @@ impl Design {
             },
             good_enough_min_sessions: t.int("good_enough_min_sessions", 3, 1, 200,
                 "Earliest session at which a good-enough ending can happen.") as u32,
-            good_enough_probability: t.f64("good_enough_probability", 0.35, 0.0, 1.0,
+            good_enough_probability: t.f64("good_enough_probability", 0.15, 0.0, 1.0,
                 "Per-session probability of a good-enough ending once the pre-session score is below the cut-off and reliably improved from intake."),
             follow_up_week: t.int("follow_up_week", 0, 0, 1040,
                 "Week after intake of the end (follow-up) assessment that every patient gets, whatever their arm or ending (`post_score` in patients.csv): a trial's fixed endpoint, e.g. 78 for 18 months. 0: the week after each arm's last planned session.") as u32,

@@ -670,11 +670,14 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
                 .collect::<Vec<_>>(),
         ),
         // Sudden gains by the Tang & DeRubeis criteria on each patient's score series, among
-        // patients with at least 4 scores: prevalence (S2); gain / total improvement among
-        // gainers who improved (S3); g on final scores, gainers vs others (S4).
+        // patients with at least 4 scores: prevalence (S2); the gainers' mean gain over their
+        // mean total improvement, intake to final (S3: "a mean gain of 11 BDI points, 50% of
+        // total improvement"; a ratio of means, as a per-patient ratio explodes when a
+        // gainer's total change is near zero); g on final scores, gainers vs others (S4).
         "sudden_gain_prevalence" | "sudden_gain_share" | "sudden_gain_d" => {
             let os = arm_outs(arm(0)?);
-            let (mut gainers, mut others, mut shares) = (vec![], vec![], vec![]);
+            let (mut gainers, mut others) = (vec![], vec![]);
+            let (mut gains, mut totals) = (vec![], vec![]);
             for o in os {
                 let s = score_series(&o.course);
                 if s.len() < 4 {
@@ -683,32 +686,34 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
                 match first_sudden_gain(&s, inst.rc_threshold) {
                     Some(g) => {
                         gainers.push(o.course.final_score);
-                        let total = improvement(&o.course);
-                        if total > 0.0 {
-                            shares.push(g / total);
-                        }
+                        gains.push(g);
+                        totals.push(improvement(&o.course));
                     }
                     None => others.push(o.course.final_score),
                 }
             }
             match stat {
                 "sudden_gain_prevalence" => share(gainers.len(), gainers.len() + others.len()),
-                "sudden_gain_share" => mean(&shares),
+                "sudden_gain_share" => mean(&gains) / mean(&totals),
                 _ => hedges_g(&gainers, &others),
             }
         }
-        // Early responders, reliably improved at the pre-session score of session 5 (after four
-        // weeks of sessions), vs other patients who attended session 5: g on final scores (E1).
+        // Early responders vs others among cases (intake at or above the cut-off) who attended
+        // session 5 (four weeks of sessions): early response = the pre-session score of session 5
+        // is at least 25% below intake, the percentage definition common in the depression
+        // studies Beard & Delgadillo (2019) pooled; g on final scores (E1). An absolute criterion
+        // (the reliable-change threshold) would select patients by intake severity, whose end
+        // scores are higher for that reason alone.
         "early_response_d" => {
             let (mut early, mut late) = (vec![], vec![]);
-            for o in &all {
+            for o in all.iter().filter(|o| inst.is_case(o.course.intake_score)) {
                 if let Some(s5) = o
                     .course
                     .sessions
                     .iter()
                     .find(|s| s.attended && s.session == 5)
                 {
-                    if o.course.intake_score - s5.symptom_score >= inst.rc_threshold {
+                    if o.course.intake_score - s5.symptom_score >= 0.25 * o.course.intake_score {
                         early.push(o.course.final_score)
                     } else {
                         late.push(o.course.final_score)
