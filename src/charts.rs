@@ -1636,3 +1636,587 @@ fn draw_run_spaghetti<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+// =================================================================================================
+// Figures of an experiment (`bordin experiment`, src/experiment.rs): a forest-style dot plot of
+// its rows and checks (`figure.svg`, `figure.png`) and series curves (`figure_NAME.*`). Same
+// embedded font and Okabe-Ito palette; rows are blue, passing checks green and filled, failing
+// checks vermillion and hollow, so colour is never the only cue.
+// =================================================================================================
+
+/// One row or check of a [`ForestChart`].
+#[derive(Clone, Debug)]
+pub struct ForestItem {
+    pub label: String,
+    /// Mean over replicates (NaN: not computed).
+    pub value: f64,
+    /// Monte Carlo SE: the bar is ± 1.96 SE (none when not finite).
+    pub mc_se: f64,
+    /// A check's band and whether it passes (`None` for rows).
+    pub band: Option<(f64, f64)>,
+    pub pass: Option<bool>,
+}
+
+/// Items sharing an x axis.
+#[derive(Clone, Debug)]
+pub struct ForestPanel {
+    /// Caption above the panel (empty: none).
+    pub title: String,
+    pub items: Vec<ForestItem>,
+}
+
+/// A dot plot of an experiment's rows and checks, one panel above another.
+#[derive(Clone, Debug)]
+pub struct ForestChart {
+    pub title: String,
+    /// A line under the title (empty: none).
+    pub note: String,
+    pub panels: Vec<ForestPanel>,
+}
+
+const FOREST_WIDTH: u32 = 1400;
+/// Width of the label column left of the axes and of the value column right of them [pixels].
+const FOREST_LABELS: u32 = 560;
+const FOREST_VALUES: u32 = 230;
+/// Height of a line of label text, and the padding of an item [pixels].
+const FOREST_LINE: u32 = 19;
+const FOREST_PAD: u32 = 14;
+/// Height of a panel besides its items: caption, x axis and margins [pixels].
+const FOREST_CAPTION: u32 = 36;
+const FOREST_AXIS: u32 = 44;
+const FOREST_MARGIN: u32 = 8;
+/// Light background of every other item.
+const FOREST_STRIPE: RGBColor = RGBColor(0xF4, 0xF4, 0xF4);
+
+/// Where everything of a forest chart goes (text measured with the embedded font).
+struct ForestLayout {
+    title: Vec<String>,
+    legend: Vec<LegendLine>,
+    /// Height of the title, note and legend [pixels].
+    head: u32,
+    /// Per panel, per item: the wrapped label and the item's height [pixels].
+    items: Vec<Vec<(Vec<String>, u32)>>,
+    /// Per panel: its height [pixels].
+    panels: Vec<u32>,
+}
+
+impl ForestLayout {
+    fn height(&self) -> u32 {
+        self.head + self.panels.iter().sum::<u32>() + 10
+    }
+}
+
+/// Splits `text` into lines no wider than `width` pixels in `font` (a word longer than that
+/// gets a line of its own).
+fn wrap_text<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &TextStyle<'_>,
+    width: u32,
+) -> Result<Vec<String>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        let (w, _) = area.estimate_text_size(&candidate, font)?;
+        if w > width && !line.is_empty() {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        } else {
+            line = candidate;
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+fn forest_legend() -> Vec<(Key, String)> {
+    vec![
+        (
+            Key::Circle(BLUE, true),
+            "value (mean over replicates); bar: 95% Monte Carlo interval, ± 1.96 SE".into(),
+        ),
+        (Key::Band(SKY), "check: the band it should fall in".into()),
+        (Key::Circle(GREEN, true), "check passes (filled)".into()),
+        (
+            Key::Circle(VERMILLION, false),
+            "check fails (hollow)".into(),
+        ),
+    ]
+}
+
+/// The text right of an item: its value and SE, and a check's band and verdict.
+fn forest_value_text(it: &ForestItem) -> Vec<String> {
+    let f = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.3}")
+        } else {
+            "-".into()
+        }
+    };
+    let mut out = vec![if it.value.is_finite() {
+        format!("{} (SE {})", f(it.value), f(it.mc_se))
+    } else {
+        "not computed".into()
+    }];
+    if let Some((lo, hi)) = it.band {
+        out.push(format!(
+            "band [{}, {}]: {}",
+            crate::output::num(lo, 4),
+            crate::output::num(hi, 4),
+            if it.pass == Some(true) {
+                "pass"
+            } else {
+                "FAIL"
+            }
+        ));
+    }
+    out
+}
+
+fn forest_layout(c: &ForestChart) -> Result<ForestLayout, String> {
+    let mut scratch = String::new();
+    let area = SVGBackend::with_string(&mut scratch, (FOREST_WIDTH, 100)).into_drawing_area();
+    let measure = || -> Result<ForestLayout, DrawingAreaErrorKind<std::io::Error>> {
+        let title = wrap_text(&area, &c.title, &run_title_font(), FOREST_WIDTH - 60)?;
+        let legend = legend_lines(&area, &forest_legend(), FOREST_WIDTH as i32)?;
+        let head = 14
+            + 32 * title.len() as u32
+            + if c.note.is_empty() { 0 } else { 26 }
+            + LEGEND_LINE * legend.len() as u32
+            + 10;
+        let mut items = Vec::new();
+        let mut panels = Vec::new();
+        for p in &c.panels {
+            let mut its = Vec::new();
+            for it in &p.items {
+                let label = wrap_text(&area, &it.label, &run_label_font(), FOREST_LABELS - 30)?;
+                let lines = label.len().max(forest_value_text(it).len()) as u32;
+                its.push((label, lines * FOREST_LINE + FOREST_PAD));
+            }
+            let caption = if p.title.is_empty() {
+                0
+            } else {
+                FOREST_CAPTION
+            };
+            panels.push(
+                its.iter().map(|(_, h)| h).sum::<u32>() + caption + FOREST_AXIS + 2 * FOREST_MARGIN,
+            );
+            items.push(its);
+        }
+        Ok(ForestLayout {
+            title,
+            legend,
+            head,
+            items,
+            panels,
+        })
+    };
+    measure().map_err(|e| e.to_string())
+}
+
+/// The forest chart as an SVG document.
+///
+/// # Errors
+/// A rendering failure, as text.
+pub fn forest_svg(c: &ForestChart) -> Result<String, String> {
+    fonts()?;
+    let l = forest_layout(c)?;
+    let mut out = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut out, (FOREST_WIDTH, l.height())).into_drawing_area();
+        draw_forest(&root, c, &l).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Renders the forest chart to a PNG file at `path` (whose name must end in `.png`).
+///
+/// # Errors
+/// A rendering or write failure, as text.
+pub fn forest_png(c: &ForestChart, path: &Path) -> Result<(), String> {
+    fonts()?;
+    let l = forest_layout(c)?;
+    let root = BitMapBackend::new(path, (FOREST_WIDTH, l.height())).into_drawing_area();
+    draw_forest(&root, c, &l).map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// The x range of a panel: every value with its interval, and band edges and zero near them
+/// (farther band edges are cut at the axis, so a wide band does not squash the values).
+fn forest_x_range(items: &[ForestItem]) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for it in items.iter().filter(|it| it.value.is_finite()) {
+        let h = if it.mc_se.is_finite() {
+            1.96 * it.mc_se
+        } else {
+            0.0
+        };
+        lo = lo.min(it.value - h);
+        hi = hi.max(it.value + h);
+    }
+    if !lo.is_finite() {
+        // Nothing computed: show the bands.
+        for (a, b) in items.iter().filter_map(|it| it.band) {
+            for e in [a, b].into_iter().filter(|e| e.is_finite()) {
+                lo = lo.min(e);
+                hi = hi.max(e);
+            }
+        }
+    }
+    if !lo.is_finite() {
+        return (-1.0, 1.0);
+    }
+    let span = if hi > lo {
+        hi - lo
+    } else {
+        (0.1 * hi.abs()).max(0.1)
+    };
+    // Zero (the reference of differences and effect sizes) within three spans, band edges
+    // within one and a half.
+    let edges = items
+        .iter()
+        .filter_map(|it| it.band)
+        .flat_map(|(a, b)| [(a, 1.5), (b, 1.5)])
+        .chain(std::iter::once((0.0, 3.0)));
+    let (l0, h0) = (lo, hi);
+    for (e, reach) in edges {
+        if e.is_finite() && e >= l0 - reach * span && e <= h0 + reach * span {
+            lo = lo.min(e);
+            hi = hi.max(e);
+        }
+    }
+    let pad = if hi > lo {
+        0.06 * (hi - lo)
+    } else {
+        (0.1 * hi.abs()).max(0.1)
+    };
+    (lo - pad, hi + pad)
+}
+
+/// Tick labels with as many decimals as the span needs.
+fn span_label(span: f64) -> impl Fn(&f64) -> String {
+    let dp = if span >= 20.0 {
+        0
+    } else if span >= 2.0 {
+        1
+    } else if span >= 0.2 {
+        2
+    } else {
+        3
+    };
+    move |x: &f64| {
+        let v = if x.abs() < 1e-12 { 0.0 } else { *x };
+        format!("{v:.dp$}")
+    }
+}
+
+fn draw_forest<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &ForestChart,
+    l: &ForestLayout,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let w = FOREST_WIDTH as i32;
+    let (head, mut body) = root.split_vertically(l.head);
+    let mut y = 14;
+    for line in &l.title {
+        head.draw(&Text::new(
+            line.clone(),
+            (w / 2, y + 16),
+            run_title_font().pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
+        y += 32;
+    }
+    if !c.note.is_empty() {
+        head.draw(&Text::new(
+            c.note.clone(),
+            (w / 2, y + 12),
+            legend_font().pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
+        y += 26;
+    }
+    let (_, legend_area) = head.split_vertically(y);
+    legend(&legend_area, &forest_legend(), &l.legend)?;
+
+    let label_font = run_label_font();
+    for ((p, its), &height) in c.panels.iter().zip(&l.items).zip(&l.panels) {
+        let (area, rest) = body.split_vertically(height);
+        body = rest;
+        let units: f64 = its.iter().map(|(_, h)| f64::from(*h)).sum();
+        let (xlo, xhi) = forest_x_range(&p.items);
+        let mut builder = ChartBuilder::on(&area);
+        builder
+            .margin_top(FOREST_MARGIN)
+            .margin_bottom(FOREST_MARGIN)
+            .margin_left(10)
+            .margin_right(FOREST_VALUES)
+            .x_label_area_size(FOREST_AXIS)
+            .y_label_area_size(FOREST_LABELS);
+        if !p.title.is_empty() {
+            builder.caption(&p.title, run_caption_font());
+        }
+        let mut chart = builder.build_cartesian_2d(xlo..xhi, 0.0..units.max(1.0))?;
+        // Item centres and extents, top down, in chart coordinates.
+        let mut top = units;
+        let spans: Vec<(f64, f64, f64)> = its
+            .iter()
+            .map(|(_, h)| {
+                let h = f64::from(*h);
+                let s = (top - h, top - h / 2.0, top);
+                top -= h;
+                s
+            })
+            .collect();
+        for (k, &(bottom, _, top)) in spans.iter().enumerate() {
+            if k % 2 == 1 {
+                let (_, y0) = chart.backend_coord(&(xlo, top));
+                let (_, y1) = chart.backend_coord(&(xlo, bottom));
+                root.draw(&Rectangle::new(
+                    [(8, y0), (w - 8, y1)],
+                    FOREST_STRIPE.filled(),
+                ))?;
+            }
+        }
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_labels(8)
+            .x_label_formatter(&span_label(xhi - xlo))
+            .max_light_lines(0)
+            .bold_line_style(RUN_MESH)
+            .axis_desc_style(run_axis_font())
+            .label_style(run_label_font())
+            .draw()?;
+        if xlo < 0.0 && xhi > 0.0 {
+            chart.draw_series(DashedLineSeries::new(
+                [(0.0, 0.0), (0.0, units)],
+                6,
+                5,
+                GREY.stroke_width(1),
+            ))?;
+        }
+        for ((it, (label, h)), &(_, mid, _)) in p.items.iter().zip(its).zip(&spans) {
+            let half = f64::from(*h) * 0.32;
+            if let Some((a, b)) = it.band {
+                let (a, b) = (a.max(xlo), b.min(xhi));
+                if a < b {
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        [(a, mid - half), (b, mid + half)],
+                        SKY.mix(0.3).filled(),
+                    )))?;
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        [(a, mid - half), (b, mid + half)],
+                        SKY.stroke_width(1),
+                    )))?;
+                }
+            }
+            let colour = match it.pass {
+                None => BLUE,
+                Some(true) => GREEN,
+                Some(false) => VERMILLION,
+            };
+            if it.value.is_finite() {
+                if it.mc_se.is_finite() && it.mc_se > 0.0 {
+                    let (a, b) = (
+                        (it.value - 1.96 * it.mc_se).max(xlo),
+                        (it.value + 1.96 * it.mc_se).min(xhi),
+                    );
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(a, mid), (b, mid)],
+                        colour.stroke_width(3),
+                    )))?;
+                    for end in [a, b] {
+                        chart.draw_series(std::iter::once(
+                            EmptyElement::at((end, mid))
+                                + PathElement::new(vec![(0, -6), (0, 6)], colour.stroke_width(2)),
+                        ))?;
+                    }
+                }
+                let at = chart.backend_coord(&(it.value, mid));
+                let filled = it.pass != Some(false);
+                root.draw(&Circle::new(at, 7, marker_fill(colour, filled)))?;
+                root.draw(&Circle::new(at, 7, colour.stroke_width(3)))?;
+            }
+            // Label left of the axes, value right of them, centred on the item.
+            let (left, cy) = chart.backend_coord(&(xlo, mid));
+            let (right, _) = chart.backend_coord(&(xhi, mid));
+            let line_y =
+                |k: usize, n: usize| cy + (2 * k as i32 + 1 - n as i32) * FOREST_LINE as i32 / 2;
+            for (k, line) in label.iter().enumerate() {
+                root.draw(&Text::new(
+                    line.clone(),
+                    (left - 12, line_y(k, label.len())),
+                    label_font.pos(Pos::new(HPos::Right, VPos::Center)),
+                ))?;
+            }
+            let values = forest_value_text(it);
+            for (k, line) in values.iter().enumerate() {
+                root.draw(&Text::new(
+                    line.clone(),
+                    (right + 16, line_y(k, values.len())),
+                    label_font.pos(Pos::new(HPos::Left, VPos::Center)),
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One curve of a [`SeriesChart`].
+#[derive(Clone, Debug)]
+pub struct SeriesCurve {
+    pub name: String,
+    /// `(x, value, Monte Carlo SE)`; points with a NaN value are left out.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// Curves of a statistic against a number, each with a ± 1.96 SE ribbon. Curve `k` has
+/// [`arm_colour`] `k`; odd curves are dashed with hollow markers, so coinciding curves both
+/// show.
+#[derive(Clone, Debug)]
+pub struct SeriesChart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub curves: Vec<SeriesCurve>,
+}
+
+const SERIES_SIZE: (u32, u32) = (1100, 700);
+
+/// The series chart as an SVG document.
+///
+/// # Errors
+/// A rendering failure, as text.
+pub fn series_svg(c: &SeriesChart) -> Result<String, String> {
+    fonts()?;
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SERIES_SIZE).into_drawing_area();
+        draw_series_chart(&root, c).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Renders the series chart to a PNG file at `path` (whose name must end in `.png`).
+///
+/// # Errors
+/// A rendering or write failure, as text.
+pub fn series_png(c: &SeriesChart, path: &Path) -> Result<(), String> {
+    fonts()?;
+    let root = BitMapBackend::new(path, SERIES_SIZE).into_drawing_area();
+    draw_series_chart(&root, c).map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn draw_series_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &SeriesChart,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let mut legend: Vec<(RunSwatch, String)> = c
+        .curves
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let col = arm_colour(k);
+            let swatch = if k % 2 == 0 {
+                RunSwatch::Line(col)
+            } else {
+                RunSwatch::Dashed(col)
+            };
+            (swatch, s.name.clone())
+        })
+        .collect();
+    legend.push((
+        RunSwatch::Fill(RGBColor(0xD6, 0xD6, 0xD6)),
+        "shaded: 95% Monte Carlo interval (± 1.96 SE)".into(),
+    ));
+    let body = run_titled_with_legend(root, &c.title, &legend)?;
+    let finite = |s: &SeriesCurve| -> Vec<(f64, f64, f64)> {
+        s.points
+            .iter()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .map(|&(x, v, se)| (x, v, if se.is_finite() { 1.96 * se } else { 0.0 }))
+            .collect()
+    };
+    let (mut xlo, mut xhi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut ylo, mut yhi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for s in &c.curves {
+        for (x, v, h) in finite(s) {
+            xlo = xlo.min(x);
+            xhi = xhi.max(x);
+            ylo = ylo.min(v - h);
+            yhi = yhi.max(v + h);
+        }
+    }
+    if !xlo.is_finite() {
+        (xlo, xhi, ylo, yhi) = (0.0, 1.0, 0.0, 1.0);
+    }
+    // Non-negative values are shown from zero.
+    if ylo >= 0.0 {
+        ylo = 0.0;
+    }
+    if yhi <= ylo {
+        yhi = ylo + 1.0;
+    }
+    let ypad = 0.05 * (yhi - ylo);
+    let (ylo, yhi) = (if ylo == 0.0 { 0.0 } else { ylo - ypad }, yhi + ypad);
+    let xr = (xlo - 0.5)..(xhi + 0.5);
+    let mut chart = ChartBuilder::on(&body)
+        .margin(14)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .build_cartesian_2d(xr.clone(), ylo..yhi)?;
+    chart
+        .configure_mesh()
+        .x_desc(&c.x_label)
+        .y_desc(&c.y_label)
+        .x_labels(((xhi - xlo) as usize + 1).min(16))
+        .x_label_formatter(&integer_label)
+        .y_labels(8)
+        .y_label_formatter(&span_label(yhi - ylo))
+        .light_line_style(WHITE)
+        .bold_line_style(RUN_MESH)
+        .axis_desc_style(run_axis_font())
+        .label_style(run_label_font())
+        .draw()?;
+    for (k, s) in c.curves.iter().enumerate() {
+        let pts = finite(s);
+        if pts.len() > 1 {
+            let mut ribbon: Vec<(f64, f64)> = pts.iter().map(|&(x, v, h)| (x, v + h)).collect();
+            ribbon.extend(pts.iter().rev().map(|&(x, v, h)| (x, v - h)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                ribbon,
+                arm_colour(k).mix(0.18).filled(),
+            )))?;
+        }
+    }
+    for (k, s) in c.curves.iter().enumerate() {
+        let col = arm_colour(k);
+        let pts: Vec<(f64, f64)> = finite(s).iter().map(|&(x, v, _)| (x, v)).collect();
+        if k % 2 == 0 {
+            chart.draw_series(LineSeries::new(pts.iter().copied(), col.stroke_width(3)))?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
+        } else {
+            chart.draw_series(DashedLineSeries::new(
+                pts.iter().copied(),
+                10,
+                6,
+                col.stroke_width(3),
+            ))?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, WHITE.filled())))?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, col.stroke_width(2))))?;
+        }
+    }
+    Ok(())
+}

@@ -48,7 +48,6 @@
 //! scenarios = ["main"]
 //! ```
 
-
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -291,10 +290,7 @@ fn check_figures(spec: &Spec, spec_path: &Path) -> Result<()> {
             ));
         }
         if f.from > f.to {
-            return Err(err(
-                "to",
-                format!("{} is below `from` ({})", f.to, f.from),
-            ));
+            return Err(err("to", format!("{} is below `from` ({})", f.to, f.from)));
         }
         if f.to - f.from >= MAX_SERIES_POINTS {
             return Err(err(
@@ -718,7 +714,15 @@ mod tests {
         let panels = o.panels();
         assert_eq!(panels.len(), 1);
         assert_eq!(panels[0].values.len(), 3);
-        assert!(Outcome { rows: vec![], checks: vec![], ..o }.panels().is_empty());
+        assert!(
+            Outcome {
+                rows: vec![],
+                checks: vec![],
+                ..o
+            }
+            .panels()
+            .is_empty()
+        );
     }
 
     #[test]

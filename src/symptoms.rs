@@ -33,6 +33,7 @@ pub struct CommonFactor {
     pub weight: f64,
     pub harm_threshold: f64,
     pub harmful: bool,
+    pub harm_multiplier: f64,
 }
 
 /// Specific technique, gated by the alliance (Castonguay et al. 1996).
@@ -83,6 +84,7 @@ impl CommonFactor {
             weight: t.f64("weight", 0.22, 0.0, 5.0, "Share of remaining severity removed per session per unit of alliance above `harm_threshold` (A1)."),
             harm_threshold: t.f64("harm_threshold", 0.45, 0.0, 1.0, "Alliance (0-1) below which sessions do harm (G1: with a poor alliance, more sessions worsen symptoms)."),
             harmful: t.bool("harmful", true, "Whether a poor alliance (below `harm_threshold`) worsens symptoms (G1). Off: a poor alliance only fails to help."),
+            harm_multiplier: t.f64("harm_multiplier", 1.0, 0.0, 50.0, "Slope of the harm below `harm_threshold` relative to the benefit slope `weight`: populations more vulnerable to a poor alliance (early psychosis, where sessions with a distrusted therapist can feed suspicion: G1) take values above 1."),
         }
     }
 }
@@ -214,8 +216,12 @@ pub fn week_change(
     if let Some(s) = session {
         if p.common.enabled {
             let mut drive = s.alliance - p.common.harm_threshold;
-            if !p.common.harmful {
-                drive = drive.max(0.0);
+            if drive < 0.0 {
+                drive *= if p.common.harmful {
+                    p.common.harm_multiplier
+                } else {
+                    0.0
+                };
             }
             c.common_factor = -room * p.common.weight * s.common_factors * drive * s.responsiveness;
         }

@@ -3,6 +3,30 @@
 
 use std::path::Path;
 
+/// Asserts that `dir/NAME.png` and `dir/NAME.svg` exist, are non-empty and look like what they
+/// claim to be.
+fn assert_figure(dir: &Path, stem: &str) {
+    let png = std::fs::read(dir.join(format!("{stem}.png")))
+        .unwrap_or_else(|e| panic!("{stem}.png: {e}"));
+    assert!(
+        png.len() > 1000 && png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{stem}.png is not a PNG ({} bytes)",
+        png.len()
+    );
+    let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg")))
+        .unwrap_or_else(|e| panic!("{stem}.svg: {e}"));
+    assert!(svg.contains("<svg") && svg.contains("</svg>"), "{stem}.svg");
+    assert!(svg.contains("<text"), "{stem}.svg has no text");
+    // Written atomically: no temporary file is left behind.
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            !name.starts_with('.'),
+            "temporary file {name} left in {dir:?}"
+        );
+    }
+}
+
 fn run(name: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("experiments")
@@ -12,6 +36,24 @@ fn run(name: &str) {
         !outcome.rows.is_empty() && !outcome.checks.is_empty(),
         "{name}: nothing to check"
     );
+    let out = tempfile::tempdir().unwrap();
+    bordin::experiment::write(out.path(), &outcome).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for file in ["results.csv", "results.md"] {
+        assert!(out.path().join(file).is_file(), "{name}: no {file}");
+    }
+    assert_figure(out.path(), "figure");
+    for s in &outcome.series {
+        assert_figure(out.path(), &format!("figure_{}", s.name));
+        let csv = std::fs::read_to_string(out.path().join(format!("figure_{}.csv", s.name)))
+            .unwrap_or_else(|e| panic!("{name}: figure_{}.csv: {e}", s.name));
+        let points: usize = s.lines.iter().map(|l| l.points.len()).sum();
+        assert_eq!(
+            csv.lines().count(),
+            points + 1,
+            "{name}: figure_{}.csv",
+            s.name
+        );
+    }
     for c in &outcome.checks {
         assert_eq!(
             c.pass,
@@ -46,6 +88,24 @@ fn dose_effect_and_good_enough_endings() {
 }
 
 #[test]
+fn dose_effect_experiment_draws_its_curve() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/04_dose_effect_good_enough");
+    let outcome = bordin::experiment::run(&dir, true).unwrap();
+    let s = outcome
+        .series
+        .iter()
+        .find(|s| s.name == "dose_effect")
+        .expect("a dose_effect figure");
+    assert_eq!(s.lines.len(), 2);
+    for l in &s.lines {
+        let v: Vec<f64> = l.points.iter().map(|p| p.1).collect();
+        assert!(v.iter().all(|x| (0.0..=1.0).contains(x)), "{v:?}");
+        // A Kaplan-Meier share never falls.
+        assert!(v.windows(2).all(|w| w[1] >= w[0] - 1e-12), "{v:?}");
+    }
+}
+
+#[test]
 fn feedback_helps_not_on_track_cases_most() {
     run("05_feedback");
 }
@@ -72,4 +132,83 @@ fn experiment_errors_name_the_file() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("experiment.toml"), "{e}");
+}
+
+/// Writes an experiment whose scenario is experiment 04's `fixed.toml` and whose one
+/// `[[figure]]` has `figure` as its body; returns the error of running it.
+fn figure_error(figure: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("experiments/04_dose_effect_good_enough/fixed.toml");
+    let spec = format!(
+        "title = \"t\"\nquestion = \"q\"\n[[scenario]]\nname = \"fixed\"\nfile = {:?}\n\
+         [[row]]\nlabel = \"r\"\nscenario = \"fixed\"\nstatistic = \"mean_sessions\"\n\
+         [[figure]]\n{figure}\n",
+        scenario.display().to_string()
+    );
+    std::fs::write(dir.path().join("experiment.toml"), spec).unwrap();
+    let started = std::time::Instant::now();
+    let e = bordin::experiment::run(dir.path(), false)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    // Refused before the scenario (9 replicates) is simulated.
+    assert!(started.elapsed().as_secs_f64() < 5.0, "{e}");
+    e
+}
+
+const GOOD_FIGURE: &str = "name = \"curve\"\nkind = \"series\"\ntitle = \"T\"\nx_label = \"x\"\n\
+                           y_label = \"y\"\nfrom = 1\nto = 5\n";
+
+#[test]
+fn bad_figures_are_refused_naming_figure_and_field() {
+    let e = figure_error(&format!(
+        "{GOOD_FIGURE}statistic = \"improved_by_session_{{n}}\"\nscenarios = [\"fixed\", \"nope\"]"
+    ));
+    assert!(
+        e.contains("experiment.toml") && e.contains("`curve`") && e.contains("`scenarios`"),
+        "{e}"
+    );
+    assert!(e.contains("nope") && e.contains("fixed"), "{e}");
+
+    let e = figure_error(&format!(
+        "{GOOD_FIGURE}statistic = \"improved_by_sesion_{{n}}\"\nscenarios = [\"fixed\"]"
+    ));
+    assert!(
+        e.contains("`curve`") && e.contains("`statistic`") && e.contains("improved_by_sesion_1"),
+        "{e}"
+    );
+    assert!(e.contains("unknown statistic"), "{e}");
+
+    let e = figure_error(&format!(
+        "{GOOD_FIGURE}statistic = \"improved_by_session_8\"\nscenarios = [\"fixed\"]"
+    ));
+    assert!(e.contains("`statistic`") && e.contains("{n}"), "{e}");
+
+    let e = figure_error(
+        "name = \"curve\"\nkind = \"bars\"\ntitle = \"T\"\nx_label = \"x\"\ny_label = \"y\"\n\
+         from = 1\nto = 5\nstatistic = \"improved_by_session_{n}\"\nscenarios = [\"fixed\"]",
+    );
+    assert!(e.contains("`kind`") && e.contains("bars"), "{e}");
+
+    let e = figure_error(&format!(
+        "{GOOD_FIGURE}statistic = \"improved_by_session_{{n}}\"\nscenarios = [\"fixed\"]\ncolour = \"red\""
+    ));
+    assert!(e.contains("colour"), "{e}");
+}
+
+#[test]
+fn unknown_keys_on_rows_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("experiment.toml"),
+        "title = \"t\"\nquestion = \"q\"\n[[scenario]]\nname = \"a\"\nfile = \"a.toml\"\n\
+         [[row]]\nlabel = \"r\"\nscenario = \"a\"\nstatistic = \"mean_sessions\"\npanels = \"x\"\n",
+    )
+    .unwrap();
+    let e = bordin::experiment::run(dir.path(), true)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("experiment.toml") && e.contains("panels"), "{e}");
 }

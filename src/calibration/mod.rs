@@ -50,6 +50,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "rupture_training",
         include_str!("../../configs/calibration/rupture_training.toml"),
     ),
+    (
+        "baldwin",
+        include_str!("../../configs/calibration/baldwin.toml"),
+    ),
 ];
 
 /// One target: a finding, its statistic and its band.
