@@ -77,7 +77,7 @@ enum Command {
         /// A third of the replicates; check bands widened by two Monte Carlo SEs.
         #[arg(long)]
         quick: bool,
-        /// Where to write results.csv and results.md (default: DIR/results).
+        /// Where to write results.csv, results.md and the figures (default: DIR/results).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -456,9 +456,8 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             bordin::experiment::write(&out, &outcome)?;
             print!("{}", outcome.markdown());
             println!(
-                "\nwrote {} and {}",
-                out.join("results.csv").display(),
-                out.join("results.md").display()
+                "\nwrote results.csv, results.md and figures (PNG and SVG) to {}",
+                out.display()
             );
             Ok(if outcome.all_checks_pass() {
                 ExitCode::SUCCESS

@@ -125,8 +125,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv 736769ed63438190
-sessions.csv 4b627a04b09e0894
-summary.csv 1984d3b97a340b85
-therapists.csv d59a6eaedd9559bb
+patients.csv a046705dc4c4175c
+sessions.csv e3670084dc58258d
+summary.csv a80eef879e51db8c
+therapists.csv 901d408c5e60f413
 ";
