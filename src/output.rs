@@ -747,22 +747,27 @@ pub fn summary_stat_cells(r: &SummaryStats) -> [String; 18] {
     ]
 }
 
+/// A share as a percentage with one decimal for printed tables (`-` when undefined).
+pub(crate) fn table_percent(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.1}%", 100.0 * x)
+    } else {
+        "-".into()
+    }
+}
+
+/// A number with two decimals for printed tables (`-` when undefined).
+pub(crate) fn table_2dp(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "-".into()
+    }
+}
+
 /// The human summary table printed at the end of `run`.
 pub fn summary_table(scenario: &Scenario, pooled: &[SummaryStats]) -> String {
-    let pct = |x: f64| {
-        if x.is_finite() {
-            format!("{:.1}%", 100.0 * x)
-        } else {
-            "-".into()
-        }
-    };
-    let f2 = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.2}")
-        } else {
-            "-".into()
-        }
-    };
+    let (pct, f2) = (table_percent, table_2dp);
     let headers = [
         "arm",
         "patients",

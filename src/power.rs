@@ -2001,20 +2001,7 @@ pub fn table(plan: &Plan, res: &PowerResults) -> String {
     let s = &plan.settings;
     let sc = &plan.scenario;
     let mut out = String::new();
-    let pct = |x: f64| {
-        if x.is_finite() {
-            format!("{:.1}%", 100.0 * x)
-        } else {
-            "-".into()
-        }
-    };
-    let f2 = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.2}")
-        } else {
-            "-".into()
-        }
-    };
+    let (pct, f2) = (crate::output::table_percent, crate::output::table_2dp);
     // With --assume the power column is the assurance (expected power over the priors).
     let (label, pw) = if s.assume.is_empty() {
         ("power", 6)
