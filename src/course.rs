@@ -306,6 +306,8 @@ fn therapy_sessions(
     let mut prev_latent: Option<f64> = None;
     // Alliance focus prompted by a low patient rating last session (alliance feedback).
     let mut feedback_focus = 0.0;
+    // The treatment plan of a not-on-track case revised with clinical support tools.
+    let mut revised = false;
     course.first_therapist = Some(therapist_index);
 
     for t in 1..=arm.sessions {
@@ -318,6 +320,7 @@ fn therapy_sessions(
             && t >= pol.rom.from_session
             && course.intake_score - pre_score < pol.rom.not_on_track_share * inst.rc_threshold;
         let support = not_on_track && pol.rom.clinical_support_tools;
+        revised |= support;
 
         let beh = session_behaviour(&mech.complementarity, &th, pt, strain, d);
         let focus = feedback_focus
@@ -446,7 +449,12 @@ fn therapy_sessions(
             common_factors: arm.common_factors,
             expectancy: pt.expectancy * arm.expectancy,
             rigid_strain: (1.0 - th.flexibility) * strain,
-            responsiveness: pt.responsiveness,
+            responsiveness: pt.responsiveness
+                + if revised {
+                    pol.rom.support_responsiveness
+                } else {
+                    0.0
+                },
         };
         let change = week_change(&mech.symptoms, scale, *s, *set_point, 0.0, Some(effect), d);
         if mech.symptoms.natural.enabled {

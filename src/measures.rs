@@ -52,7 +52,7 @@ impl MeasurementParams {
         MeasurementParams {
             enabled: t.bool("enabled", true, "Measurement error: symptom scores carry error with SD = the instrument's SEM, alliance ratings carry rater leniency and error. Off: scores are the rounded latent values and ratings carry no error or leniency."),
             item_noise: t.f64("item_noise", 0.8, 0.0, 5.0, "SD of item-level error of WAI-SR ratings [item points]."),
-            session_noise: t.f64("session_noise", 0.35, 0.0, 5.0, "SD of a rater's session-level error, shared by the 12 items [item points]."),
+            session_noise: t.f64("session_noise", 0.15, 0.0, 5.0, "SD of a rater's session-level error, shared by the 12 items [item points]."),
             observer_noise: t.f64("observer_noise", 0.25, 0.0, 5.0, "SD of the observer's rating error [item points]."),
         }
     }

@@ -47,6 +47,9 @@ pub struct Rom {
     pub support_repair_boost: f64,
     /// With clinical support tools: further logit subtracted from the dropout hazard.
     pub support_dropout_reduction: f64,
+    /// With clinical support tools: added to the patient's responsiveness from the first
+    /// supported session on (the case's treatment plan is revised).
+    pub support_responsiveness: f64,
 }
 
 /// Patient feedback on the alliance at the end of every session (PCOMS-like; F4).
@@ -109,6 +112,8 @@ impl Policies {
                 "With clinical support tools: logit added to repair success for a not-on-track case."),
             support_dropout_reduction: rom_t.f64("support_dropout_reduction", 0.3, 0.0, 10.0,
                 "With clinical support tools: further logit subtracted from the dropout hazard of a not-on-track case (F5: they stayed longer)."),
+            support_responsiveness: rom_t.f64("support_responsiveness", 0.35, 0.0, 10.0,
+                "With clinical support tools: added to a not-on-track case's responsiveness from its first supported session on. The tools' checks of motivation, social support and the case formulation (with referral, e.g. for medication) remove obstacles outside the alliance that kept the case from responding, and the revised plan stays (Whipple et al. 2003, F2, F5: not-on-track cases nearly doubled their rate of reliable change). 0 restricts the tools to the alliance, repair and dropout."),
         };
         rom_t.finish();
         let af_t = t.table("alliance_feedback");

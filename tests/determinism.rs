@@ -125,8 +125,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv a046705dc4c4175c
-sessions.csv e3670084dc58258d
-summary.csv a80eef879e51db8c
-therapists.csv 901d408c5e60f413
+patients.csv e822f122b73a1c20
+sessions.csv 87d07053d6393c96
+summary.csv b472f287154ea14e
+therapists.csv 8ccd6a0c08dd9f67
 ";

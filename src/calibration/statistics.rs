@@ -762,24 +762,31 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
                 ri(&a) / ri(&b)
             }
         }
-        // Causal dose slope (G1): arms 0 and 1 are the same therapy with fewer and more planned
-        // sessions; every patient is simulated under both (common random numbers). Slope =
-        // mean paired difference of post scores / difference in sessions attended, among
-        // patients with a good (patient WAI-SR mean item at session 3 >= 3.5) or poor (< 3.5)
-        // alliance. The alliance at session 3 is the same under both arms.
+        // Causal dose slope (G1), Goldsmith et al.'s estimand: the effect of each session
+        // attended within the stratum of patients who form a good (patient WAI-SR mean item at
+        // session 3 >= 3.5) or poor (< 3.5) alliance in therapy. Arm 0 is the therapy, arm 1 the
+        // comparison (routine care alone, or fewer sessions); every patient is simulated under
+        // both (common random numbers). The alliance is rated only in therapy, so the strata are
+        // formed among the patients assigned to arm 0, whose rated alliance is observed. Slope =
+        // mean paired difference of post scores (arm 0 - arm 1) / mean difference in sessions
+        // attended (a Wald ratio, as the IV analysis estimates).
         "dose_slope_good_alliance" | "dose_slope_poor_alliance" => {
             let good = stat == "dose_slope_good_alliance";
+            let (therapy, comparison) = (arm(0)?, arm(1)?);
             let (mut dy, mut dn) = (vec![], vec![]);
-            for o in &all {
-                let (Some(w), [lo, hi, ..]) = (o.course.wai_patient_s3, o.potential.as_slice())
-                else {
+            for o in arm_outs(therapy) {
+                let (Some(w), Some(t), Some(c)) = (
+                    o.course.wai_patient_s3,
+                    o.potential.get(therapy),
+                    o.potential.get(comparison),
+                ) else {
                     continue;
                 };
                 if (f64::from(w) / 12.0 >= 3.5) != good {
                     continue;
                 }
-                dy.push(hi.post_score - lo.post_score);
-                dn.push(f64::from(hi.sessions_attended) - f64::from(lo.sessions_attended));
+                dy.push(t.post_score - c.post_score);
+                dn.push(f64::from(t.sessions_attended) - f64::from(c.sessions_attended));
             }
             mean(&dy) / mean(&dn)
         }
@@ -847,7 +854,10 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
         // `stats::cross_lagged`) on attended sessions; x at session t = patient WAI-SR at the end
         // of session t, y = the pre-session symptom score. `lagged_alliance_to_symptoms`: effect
         // of x_within(t) on y(t+1); `lagged_symptoms_to_alliance`: the reverse path (x and y
-        // swapped). Standardised by the within-person SD of x and the SD of the outcome.
+        // swapped). Standardised as a random-intercept cross-lagged panel model (RI-CLPM, the
+        // model of W3's source) standardises its within-person paths: by the within-person SDs
+        // of x and of the outcome (person-mean-centred), not the total SD, which would mix in
+        // the stable differences between patients.
         "lagged_alliance_to_symptoms" | "lagged_symptoms_to_alliance" => {
             let (mut pat, mut ses, mut wai, mut sym) = (vec![], vec![], vec![], vec![]);
             for (i, o) in all.iter().enumerate() {
@@ -866,7 +876,7 @@ pub fn compute(name: &str, r: &Replicate<'_>) -> Result<f64, String> {
             match crate::stats::cross_lagged(&pat, &ses, x, y) {
                 Ok(cl) => {
                     let b = cl.fit.coef("x_cw").map_or(f64::NAN, |c| c.estimate);
-                    b * var(&cl.x.within).sqrt() / var(y).sqrt()
+                    b * var(&cl.x.within).sqrt() / var(&cl.y.within).sqrt()
                 }
                 Err(_) => f64::NAN,
             }
