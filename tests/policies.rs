@@ -118,6 +118,36 @@ fn outcome_monitoring_with_support_tools_helps() {
     );
 }
 
+/// Clinical support tools that also revise a not-on-track case's plan (`support_responsiveness`)
+/// help more than tools restricted to the alliance, repair and dropout (F2); the revision acts
+/// only on cases once flagged, so patients never flagged are untouched.
+#[test]
+fn support_tools_plan_revision_helps_not_on_track_cases() {
+    let sc = scenario_from(
+        TWO_ARMS,
+        &[
+            "arms[0].policies.routine_outcome_monitoring.enabled=true",
+            "arms[0].policies.routine_outcome_monitoring.clinical_support_tools=true",
+            "arms[0].policies.routine_outcome_monitoring.support_responsiveness=0",
+            "arms[1].policies.routine_outcome_monitoring.enabled=true",
+            "arms[1].policies.routine_outcome_monitoring.clinical_support_tools=true",
+            "arms[1].policies.routine_outcome_monitoring.support_responsiveness=0.5",
+        ],
+    );
+    let (d, se) = paired(&sc, |p| p.end_latent);
+    assert!(
+        d < -4.0 * se,
+        "plan revision effect on end severity {d:.3} (se {se:.3})"
+    );
+    // Patients whose two courses are identical are those never flagged (or flagged only after
+    // their last session): a large share improve early and are never off track.
+    let same = outcomes(&sc, false, true)
+        .iter()
+        .filter(|o| o.potential[0] == o.potential[1])
+        .count();
+    assert!(same > 200, "only {same} of 2000 courses untouched");
+}
+
 #[test]
 fn poor_alliance_rule_stops_or_rematches() {
     let stop = scenario_from(
