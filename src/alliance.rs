@@ -45,7 +45,7 @@ impl AllianceParams {
         AllianceParams {
             ceiling_base: t.f64("ceiling_base", 0.55, -10.0, 10.0, "Logit of the dyad's alliance ceiling for average traits."),
             fis_weight: t.f64("fis_weight", 0.31, -5.0, 5.0, "Logit gain of the ceiling per SD of therapist FIS: the therapist's contribution to the alliance (A5, T10)."),
-            capacity_weight: t.f64("capacity_weight", 0.4, -5.0, 5.0, "Logit gain of the ceiling per SD of patient alliance capacity (Zilcha-Mano 2017, W5)."),
+            capacity_weight: t.f64("capacity_weight", 0.3, -5.0, 5.0, "Logit gain of the ceiling per SD of patient alliance capacity (Zilcha-Mano 2017, W5)."),
             warmth_weight: t.f64("warmth_weight", 0.5, -5.0, 5.0, "Logit gain of the ceiling per unit of therapist warmth."),
             distress_weight: t.f64("distress_weight", 0.6, -5.0, 5.0, "Logit loss of the ceiling per unit of patient interpersonal distress."),
             avoidance_weight: t.f64("avoidance_weight", 0.5, -5.0, 5.0, "Logit loss of the bond ceiling per unit of attachment avoidance."),

@@ -109,7 +109,7 @@ impl RepairParams {
             skill_weight: t.f64("skill_weight", 4.0, 0.0, 20.0, "Logit gain per unit of repair skill above 0.5 (R1, R2)."),
             fis_weight: t.f64("fis_weight", 0.4, 0.0, 20.0, "Logit gain per SD of therapist FIS."),
             flexibility_weight: t.f64("flexibility_weight", 1.5, 0.0, 20.0, "Logit gain per unit of flexibility above 0.67 (Castonguay et al. 1996)."),
-            capacity_weight: t.f64("capacity_weight", 0.4, 0.0, 20.0, "Logit gain per SD of patient alliance capacity."),
+            capacity_weight: t.f64("capacity_weight", 1.0, 0.0, 20.0, "Logit gain per SD of patient alliance capacity."),
             severity_weight: t.f64("severity_weight", 2.5, 0.0, 20.0, "Logit loss per unit of severity above 0.3."),
             corrective_gain: t.f64("corrective_gain", 0.5, 0.0, 2.0, "A repaired rupture restores the pre-rupture alliance plus this share of the drop (the V-shape's corrective experience)."),
             strain_per_severity: t.f64("strain_per_severity", 1.0, 0.0, 10.0, "Lasting strain added per unit of severity by an unrepaired rupture; strain lowers the ceiling and raises dropout."),

@@ -125,8 +125,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv e822f122b73a1c20
-sessions.csv 87d07053d6393c96
-summary.csv b472f287154ea14e
-therapists.csv 8ccd6a0c08dd9f67
+patients.csv f9a46f855c85f377
+sessions.csv c5e850960d508d8d
+summary.csv 8ad7494787b56a68
+therapists.csv c797771e8f2fd9b6
 ";
