@@ -12,8 +12,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use bordin::Scenario;
-use bordin::engine::{self, RunOptions};
-use bordin::output::CsvSink;
+use bordin::io::CsvSink;
+use bordin::sim::engine::{self, RunOptions};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
 const PATIENTS: u64 = 20_000;

@@ -10,7 +10,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use bordin::power::{self, Analysis, Hypothesis, Plan, PowerSettings};
+use bordin::commands::power::{self, Analysis, Hypothesis, Plan, PowerSettings};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench(c: &mut Criterion) {

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use bordin::sweep::{Sweep, SweepRequest};
+use bordin::commands::sweep::{Sweep, SweepRequest};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const SWEEP: &str = r#"
@@ -57,7 +57,7 @@ fn run(sweep: &Sweep, out: &Path) {
         threads: None,
         max_units: None,
     };
-    bordin::sweep::run(&req).expect("sweep runs");
+    bordin::commands::sweep::run(&req).expect("sweep runs");
 }
 
 criterion_group! {

@@ -304,8 +304,8 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             if let Some(r) = replicates {
                 set.push(format!("run.replicates={r}"));
             }
-            let sc = bordin::load_scenario(scenario.as_deref(), &set)?;
-            let req = bordin::RunRequest {
+            let sc = bordin::scenario::load(scenario.as_deref(), &set)?;
+            let req = bordin::commands::run::RunRequest {
                 scenario: sc,
                 scenario_source: scenario
                     .as_ref()
@@ -319,14 +319,14 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             };
             if req.force && req.out.is_dir() {
                 // No report of an earlier run may survive beside this run's files.
-                bordin::report::remove_outputs(&req.out);
+                bordin::commands::report::remove_outputs(&req.out);
             }
-            let progress = bordin::progress::Progress::start(
+            let progress = bordin::io::progress::Progress::start(
                 "run",
                 req.scenario.run.replicates * req.scenario.run.patients,
-                bordin::progress::wanted(quiet),
+                bordin::io::progress::wanted(quiet),
             );
-            let report = bordin::run(&req);
+            let report = bordin::commands::run::run(&req);
             progress.finish();
             let report = report?;
             if !quiet {
@@ -340,7 +340,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                 );
             }
             if with_report {
-                let r = bordin::report::write(&report.out)?;
+                let r = bordin::commands::report::write(&report.out)?;
                 if !quiet {
                     println!("wrote {}", r.path.display());
                 }
@@ -348,7 +348,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { run_dir } => {
-            let r = bordin::report::write(&run_dir)?;
+            let r = bordin::commands::report::write(&run_dir)?;
             for (chart, reason) in &r.skipped {
                 eprintln!("note: chart {chart} not drawn: {reason}");
             }
@@ -356,12 +356,12 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                 "wrote {} and {} chart files in {}",
                 r.path.display(),
                 r.charts.len(),
-                run_dir.join(bordin::report::CHART_DIR).display()
+                run_dir.join(bordin::commands::report::CHART_DIR).display()
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { scenario, set } => {
-            let sc = bordin::load_scenario(Some(&scenario), &set)?;
+            let sc = bordin::scenario::load(Some(&scenario), &set)?;
             println!(
                 "{}: valid ({} arm(s), {} therapist pool(s), {} population(s), {} patients x {} replicate(s))",
                 scenario.display(),
@@ -379,37 +379,41 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             out,
             threads,
         } => {
-            let pool = bordin::thread_pool(threads)?;
-            let show = bordin::progress::wanted(false);
-            let progress = bordin::progress::Progress::start(
+            let pool = bordin::sim::engine::thread_pool(threads)?;
+            let show = bordin::io::progress::wanted(false);
+            let progress = bordin::io::progress::Progress::start(
                 "calibrate",
                 if show {
-                    bordin::progress::calibration_patients(quick, &set)
+                    bordin::commands::calibrate::calibration_patients(quick, &set)
                 } else {
                     0
                 },
                 show,
             );
             let results = pool.install(|| {
-                bordin::calibration::calibrate(&bordin::calibration::CalibrateOptions {
-                    quick,
-                    overrides: set,
-                })
+                bordin::commands::calibrate::calibrate(
+                    &bordin::commands::calibrate::CalibrateOptions {
+                        quick,
+                        overrides: set,
+                    },
+                )
             });
             progress.finish();
             let results = results?;
-            bordin::calibration::write(&out, &results, quick)?;
-            print!("{}", bordin::calibration::text_table(&results));
+            bordin::commands::calibrate::write(&out, &results, quick)?;
+            print!("{}", bordin::commands::calibrate::text_table(&results));
             println!(
                 "wrote {} and {}",
                 out.join("calibration.csv").display(),
                 out.join("calibration.md").display()
             );
-            Ok(if bordin::calibration::all_confirmed_pass(&results) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(
+                if bordin::commands::calibrate::all_confirmed_pass(&results) {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                },
+            )
         }
         Command::Trace {
             scenario,
@@ -424,14 +428,14 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             list,
         } => {
             if list {
-                print!("{}", bordin::trace::list_text()?);
+                print!("{}", bordin::commands::trace::list_text()?);
                 return Ok(ExitCode::SUCCESS);
             }
             if let Some(s) = seed {
                 set.push(format!("run.seed={s}"));
             }
-            let report = bordin::trace::run(&bordin::trace::TraceRequest {
-                scenario: bordin::load_scenario(scenario.as_deref(), &set)?,
+            let report = bordin::commands::trace::run(&bordin::commands::trace::TraceRequest {
+                scenario: bordin::scenario::load(scenario.as_deref(), &set)?,
                 scenario_source: scenario
                     .as_ref()
                     .map_or("embedded default".into(), |p| p.display().to_string()),
@@ -451,9 +455,9 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Experiment { dir, quick, out } => {
-            let outcome = bordin::experiment::run(&dir, quick)?;
+            let outcome = bordin::commands::experiment::run(&dir, quick)?;
             let out = out.unwrap_or_else(|| dir.join("results"));
-            bordin::experiment::write(&out, &outcome)?;
+            bordin::commands::experiment::write(&out, &outcome)?;
             print!("{}", outcome.markdown());
             println!(
                 "\nwrote results.csv, results.md and figures (PNG and SVG) to {}",
@@ -475,18 +479,18 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             quiet,
         } => {
             let shard = match shard {
-                Some(s) => Some(bordin::sweep::Shard::parse(&s)?),
-                None => bordin::sweep::Shard::from_env(|k| std::env::var(k).ok())?,
+                Some(s) => Some(bordin::commands::sweep::Shard::parse(&s)?),
+                None => bordin::commands::sweep::Shard::from_env(|k| std::env::var(k).ok())?,
             };
-            let req = bordin::sweep::SweepRequest {
-                sweep: bordin::sweep::Sweep::load(&sweep)?,
+            let req = bordin::commands::sweep::SweepRequest {
+                sweep: bordin::commands::sweep::Sweep::load(&sweep)?,
                 out,
                 force,
                 shard,
                 threads,
                 max_units,
             };
-            let r = bordin::sweep::run(&req)?;
+            let r = bordin::commands::sweep::run(&req)?;
             if !quiet {
                 let which = shard.map_or(String::new(), |s| {
                     format!("shard {}/{}: ", s.index + 1, s.count)
@@ -516,7 +520,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Merge { dirs, out } => {
-            let p = bordin::sweep::merge(&dirs, &out)?;
+            let p = bordin::commands::sweep::merge(&dirs, &out)?;
             println!("wrote {}", p.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -530,7 +534,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             script_dir,
             bordin,
         } => {
-            bordin::sweep::Sweep::load(&sweep)?;
+            bordin::commands::sweep::Sweep::load(&sweep)?;
             let exe = match bordin {
                 Some(b) => b,
                 None => std::env::current_exe().map_err(|source| bordin::Error::Write {
@@ -538,16 +542,17 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                     source,
                 })?,
             };
-            let files = bordin::sweep::write_slurm(&bordin::sweep::SlurmRequest {
-                sweep_file: sweep,
-                array,
-                partition,
-                time,
-                cpus,
-                out,
-                script_dir,
-                bordin: exe,
-            })?;
+            let files =
+                bordin::commands::sweep::write_slurm(&bordin::commands::sweep::SlurmRequest {
+                    sweep_file: sweep,
+                    array,
+                    partition,
+                    time,
+                    cpus,
+                    out,
+                    script_dir,
+                    bordin: exe,
+                })?;
             for f in &files {
                 println!("wrote {}", f.display());
             }
@@ -578,7 +583,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             assume,
             quiet,
         } => {
-            let req = bordin::power::PowerFlags {
+            let req = bordin::commands::power::PowerFlags {
                 scenario,
                 n_per_arm,
                 therapists_per_arm,
@@ -599,7 +604,7 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
                 command_line: std::env::args().collect(),
             }
             .request()?;
-            let report = bordin::power::run(&req)?;
+            let report = bordin::commands::power::run(&req)?;
             if !quiet {
                 print!("{}", report.table);
                 println!(

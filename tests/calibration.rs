@@ -2,17 +2,17 @@
 //! Carlo SEs) must pass every confirmed target, as the full calibration does; a change that
 //! breaks a target fails this test.
 
-use bordin::calibration::{self, CalibrateOptions};
+use bordin::commands::calibrate::{self, CalibrateOptions};
 
 /// Runs `calibrate --quick` with `overrides` and asserts every confirmed target passes and
 /// every named statistic is computed.
 fn assert_quick_calibration_passes(overrides: &[&str]) {
-    let results = calibration::calibrate(&CalibrateOptions {
+    let results = calibrate::calibrate(&CalibrateOptions {
         quick: true,
         overrides: overrides.iter().map(|s| s.to_string()).collect(),
     })
     .unwrap();
-    let targets = calibration::targets();
+    let targets = calibrate::targets();
     assert_eq!(results.len(), targets.len(), "every target is reported");
     let broken: Vec<String> = results
         .iter()
@@ -49,7 +49,7 @@ fn quick_calibration_passes_with_another_seed() {
 
 #[test]
 fn targets_file_matches_targets_md_conventions() {
-    for t in calibration::targets() {
+    for t in calibrate::targets() {
         assert!(t.lower <= t.upper, "{}: band reversed", t.id);
         assert!(
             ["yes", "partial", "no"].contains(&t.confirmed.as_str()),
@@ -58,14 +58,14 @@ fn targets_file_matches_targets_md_conventions() {
             t.confirmed
         );
         assert!(
-            calibration::SCENARIOS.iter().any(|(n, _)| *n == t.scenario),
+            calibrate::SCENARIOS.iter().any(|(n, _)| *n == t.scenario),
             "{}: unknown scenario {}",
             t.id,
             t.scenario
         );
         assert!(!t.source.is_empty() && !t.finding.is_empty(), "{}", t.id);
     }
-    for (name, _) in calibration::SCENARIOS {
-        calibration::scenario(name, false, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for (name, _) in calibrate::SCENARIOS {
+        calibrate::scenario(name, false, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }

@@ -6,8 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use bordin::engine::{self, RunOptions};
-use bordin::output::CsvSink;
+use bordin::io::CsvSink;
+use bordin::sim::engine::{self, RunOptions};
 
 fn write_run(
     dir: &Path,

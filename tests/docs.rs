@@ -3,7 +3,7 @@
 //! `BORDIN_BLESS=1 cargo test --test docs`.
 
 use bordin::Scenario;
-use bordin::scenario::render;
+use bordin::config::render;
 
 const HEADER: &str = "\
 # bordin default scenario: routine outpatient care for depression, measured on the PHQ-9.
@@ -41,8 +41,8 @@ fn default_scenario_file_is_the_all_defaults_scenario() {
     // And the embedded copy reads back to the same values.
     let embedded = Scenario::embedded_default();
     assert_eq!(
-        bordin::resolved_toml(&embedded),
-        bordin::resolved_toml(&defaults)
+        bordin::scenario::resolved_toml(&embedded),
+        bordin::scenario::resolved_toml(&defaults)
     );
 }
 
@@ -65,7 +65,7 @@ fn every_key_is_documented_once_in_docs_scenario_md() {
 /// the key they follow (an instrument preset, the planned sessions) moves them too.
 #[test]
 fn overrides_of_the_default_scenario_reach_derived_defaults() {
-    let sc = bordin::load_scenario(
+    let sc = bordin::scenario::load(
         None,
         &[
             "design.planned_sessions=16".into(),

@@ -31,13 +31,15 @@ fn run(name: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("experiments")
         .join(name);
-    let outcome = bordin::experiment::run(&dir, true).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let outcome =
+        bordin::commands::experiment::run(&dir, true).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert!(
         !outcome.rows.is_empty() && !outcome.checks.is_empty(),
         "{name}: nothing to check"
     );
     let out = tempfile::tempdir().unwrap();
-    bordin::experiment::write(out.path(), &outcome).unwrap_or_else(|e| panic!("{name}: {e}"));
+    bordin::commands::experiment::write(out.path(), &outcome)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     for file in ["results.csv", "results.md"] {
         assert!(out.path().join(file).is_file(), "{name}: no {file}");
     }
@@ -90,7 +92,7 @@ fn dose_effect_and_good_enough_endings() {
 #[test]
 fn dose_effect_experiment_draws_its_curve() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/04_dose_effect_good_enough");
-    let outcome = bordin::experiment::run(&dir, true).unwrap();
+    let outcome = bordin::commands::experiment::run(&dir, true).unwrap();
     let s = outcome
         .series
         .iter()
@@ -128,7 +130,7 @@ fn therapist_effects_come_from_skill() {
 #[test]
 fn experiment_errors_name_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let e = bordin::experiment::run(dir.path(), true)
+    let e = bordin::commands::experiment::run(dir.path(), true)
         .unwrap_err()
         .to_string();
     assert!(e.contains("experiment.toml"), "{e}");
@@ -148,7 +150,7 @@ fn figure_error(figure: &str) -> String {
     );
     std::fs::write(dir.path().join("experiment.toml"), spec).unwrap();
     let started = std::time::Instant::now();
-    let e = bordin::experiment::run(dir.path(), false)
+    let e = bordin::commands::experiment::run(dir.path(), false)
         .map(|_| ())
         .unwrap_err()
         .to_string();
@@ -206,7 +208,7 @@ fn unknown_keys_on_rows_are_refused() {
          [[row]]\nlabel = \"r\"\nscenario = \"a\"\nstatistic = \"mean_sessions\"\npanels = \"x\"\n",
     )
     .unwrap();
-    let e = bordin::experiment::run(dir.path(), true)
+    let e = bordin::commands::experiment::run(dir.path(), true)
         .map(|_| ())
         .unwrap_err()
         .to_string();

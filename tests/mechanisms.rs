@@ -6,11 +6,11 @@
 
 mod common;
 
-use bordin::alliance::Alliance;
-use bordin::attendance::Ending;
-use bordin::interpersonal::session_behaviour;
-use bordin::rng::{Slot, Streams, WEEK_SLOTS, WeekDraws};
-use bordin::rupture::{self, RuptureKind, RuptureModifiers};
+use bordin::model::alliance::Alliance;
+use bordin::model::attendance::Ending;
+use bordin::model::interpersonal::session_behaviour;
+use bordin::model::rupture::{self, RuptureKind, RuptureModifiers};
+use bordin::random::{Slot, Streams, WEEK_SLOTS, WeekDraws};
 use common::{mean_se, outcomes, pearson, scenario};
 
 fn draws(set: &[(Slot, f64)]) -> WeekDraws {
@@ -219,7 +219,7 @@ fn complementarity_makes_warmth_correspond_and_dominance_reciprocate() {
         let th = sc.therapist_pools[0].draw(&streams, 0, 0, i as u32).traits;
         let pt = sc.populations[0].draw(&streams, 0, i, 0).traits;
         let mut d = WeekDraws::default();
-        bordin::rng::WeekStreams::new(&streams, 0, i).fill(1, true, &mut d);
+        bordin::random::WeekStreams::new(&streams, 0, i).fill(1, true, &mut d);
         let b = session_behaviour(&sc.mechanisms.complementarity, &th, &pt, 0.0, &d);
         tw.push(b.therapist_warmth);
         pw.push(b.patient_warmth);
@@ -280,7 +280,7 @@ fn withdrawal_is_common_and_confrontation_costs_more() {
 fn observers_report_more_ruptures_than_therapists_and_therapists_than_patients() {
     let sc = scenario(&["run.patients=1500"]);
     let o = outcomes(&sc, false, false);
-    let per_patient = |f: fn(&bordin::course::Course) -> u32| -> Vec<f64> {
+    let per_patient = |f: fn(&bordin::sim::course::Course) -> u32| -> Vec<f64> {
         o.iter()
             .map(|x| f64::from(f(&x.course)) / f64::from(x.course.sessions_attended.max(1)))
             .collect()
@@ -361,9 +361,9 @@ fn expectancy_brings_improvement_before_the_first_session() {
 #[test]
 fn more_skilled_therapists_have_better_outcomes() {
     let sc = scenario(&["run.patients=6000", "therapist_pools[0].therapists=200"]);
-    let col = bordin::engine::collect(
+    let col = bordin::sim::engine::collect(
         &sc,
-        &bordin::engine::RunOptions {
+        &bordin::sim::engine::RunOptions {
             record_sessions: false,
             ..Default::default()
         },

@@ -4,7 +4,7 @@
 
 mod common;
 
-use bordin::attendance::Ending;
+use bordin::model::attendance::Ending;
 use common::{mean_se, outcomes, scenario_from};
 
 const TWO_ARMS: &str = r#"
@@ -20,7 +20,10 @@ name = "policy"
 "#;
 
 /// Paired difference policy - usual of a potential-outcome statistic.
-fn paired(sc: &bordin::Scenario, f: fn(&bordin::engine::PotentialOutcome) -> f64) -> (f64, f64) {
+fn paired(
+    sc: &bordin::Scenario,
+    f: fn(&bordin::sim::engine::PotentialOutcome) -> f64,
+) -> (f64, f64) {
     let d: Vec<f64> = outcomes(sc, false, true)
         .iter()
         .map(|o| f(&o.potential[1]) - f(&o.potential[0]))

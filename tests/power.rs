@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
-use bordin::power::{
+use bordin::commands::power::{
     self, Analysis, Assumption, Hypothesis, Missing, Plan, PowerSettings, Schedule,
 };
 use predicates::str::contains;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use bordin::engine::{self, RunOptions};
+use bordin::sim::engine::{self, RunOptions};
 use proptest::prelude::*;
 
 fn scenario_text() -> impl Strategy<Value = String> {

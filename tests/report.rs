@@ -311,25 +311,25 @@ fn progress_changes_no_output() {
         .success();
     assert!(o.get_output().stderr.is_empty());
 
-    let sc = bordin::load_scenario(Some(&scenario), &[]).unwrap();
-    let opts = bordin::engine::RunOptions {
+    let sc = bordin::scenario::load(Some(&scenario), &[]).unwrap();
+    let opts = bordin::sim::engine::RunOptions {
         chunk_size: 16,
         batch_chunks: 2,
         ..Default::default()
     };
-    let plain = bordin::engine::collect(&sc, &opts).unwrap();
+    let plain = bordin::sim::engine::collect(&sc, &opts).unwrap();
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let s = seen.clone();
-    bordin::progress::set_hook(move |n| {
+    bordin::sim::progress::set_hook(move |n| {
         s.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     });
-    let hooked = bordin::engine::collect(&sc, &opts).unwrap();
-    bordin::progress::clear_hook();
+    let hooked = bordin::sim::engine::collect(&sc, &opts).unwrap();
+    bordin::sim::progress::clear_hook();
     assert_eq!(
         seen.load(std::sync::atomic::Ordering::Relaxed),
         sc.run.patients * sc.run.replicates
     );
-    let finals = |c: &bordin::engine::CollectSink| -> Vec<f64> {
+    let finals = |c: &bordin::sim::engine::CollectSink| -> Vec<f64> {
         c.replicates
             .iter()
             .flat_map(|r| r.2.iter().map(|o| o.course.final_score))

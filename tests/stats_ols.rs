@@ -3,10 +3,9 @@
 
 mod stats_support;
 
-use bordin::instrument::Instrument;
+use bordin::model::instrument::{Instrument, reliable_change};
 use bordin::stats::{
-    Design, Factor, HcType, ancova, cohens_d, ols, pearson, reliable_change,
-    two_stage_least_squares,
+    Design, Factor, HcType, ancova, cohens_d, ols, pearson, two_stage_least_squares,
 };
 use stats_support::*;
 
@@ -126,7 +125,7 @@ fn reliable_change_and_criterion_c_match_r() {
     let rc = &exp["reliable_change"];
     let (end, intake, _, _) = ols_data();
     // The default scenario's instrument (PHQ-9 preset), with the values R used set explicitly.
-    let mut inst: Instrument = bordin::load_scenario(None, &[]).unwrap().instrument;
+    let mut inst: Instrument = bordin::scenario::load(None, &[]).unwrap().instrument;
     inst.sd = rc["sd"].as_f64().unwrap();
     inst.reliability = rc["reliability"].as_f64().unwrap();
     inst.cutoff = rc["cutoff"].as_f64().unwrap();

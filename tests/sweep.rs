@@ -280,7 +280,7 @@ fn shipped_sweep_files_are_valid() {
     for e in fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "toml") {
-            let sw = bordin::sweep::Sweep::load(&p).unwrap_or_else(|e| panic!("{e}"));
+            let sw = bordin::commands::sweep::Sweep::load(&p).unwrap_or_else(|e| panic!("{e}"));
             assert!(sw.units() > 0);
             n += 1;
         }

@@ -4,27 +4,26 @@
 //! `[[arms]]` (each with `[arms.policies.*]`), `[design]` and `[mechanisms.*]`. Every key is
 //! optional and has a documented default; the embedded default scenario (`configs/default.toml`,
 //! `bordin default-scenario`) is the all-defaults scenario written out. The key reference is
-//! `docs/scenario.md`, rendered from the same reads (see [`reader`]).
+//! `docs/scenario.md`, rendered from the same reads (see [`reader`](crate::config::reader)).
 
-pub mod reader;
-pub mod render;
+use std::path::Path;
 
 use serde::Serialize;
 
-use crate::alliance::{AllianceParams, ReciprocalParams};
-use crate::attendance::DropoutParams;
+use crate::config::reader::{self, Ctx, KeyDoc, Node, Resolved, Table, Value};
 use crate::error::{Diagnostic, Location, ScenarioError};
-use crate::instrument::Instrument;
-use crate::interpersonal::ComplementarityParams;
-use crate::measures::MeasurementParams;
-use crate::patient::Population;
-use crate::rupture::{RepairParams, RuptureParams};
-use crate::symptoms::{
+use crate::model::alliance::{AllianceParams, ReciprocalParams};
+use crate::model::attendance::DropoutParams;
+use crate::model::instrument::Instrument;
+use crate::model::interpersonal::ComplementarityParams;
+use crate::model::measures::MeasurementParams;
+use crate::model::patient::Population;
+use crate::model::rupture::{RepairParams, RuptureParams};
+use crate::model::symptoms::{
     CommonFactor, Expectancy, NaturalCourse, SuddenGains, SymptomParams, Technique,
 };
-use crate::therapist::TherapistPool;
-use crate::treatment::{Arm, Design};
-use reader::{Ctx, KeyDoc, Node, Resolved, Table, Value};
+use crate::model::therapist::TherapistPool;
+use crate::model::treatment::{Arm, Design};
 
 /// The embedded default scenario: routine outpatient care for depression on the PHQ-9.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../configs/default.toml");
@@ -394,4 +393,32 @@ fn unique_names<'n>(ctx: &Ctx, t: &Table<'_>, key: &str, names: impl Iterator<It
         }
         seen.push(n);
     }
+}
+
+/// Loads a scenario file (or the embedded default when `path` is `None`) and applies `--set`
+/// overrides.
+///
+/// # Errors
+/// [`crate::Error::ReadScenario`] when the file cannot be read; [`crate::Error::Scenario`] with every problem
+/// of the file otherwise.
+pub fn load(path: Option<&Path>, overrides: &[String]) -> crate::Result<Scenario> {
+    match path {
+        None => Ok(Scenario::parse(
+            DEFAULT_SCENARIO,
+            "embedded default",
+            overrides,
+        )?),
+        Some(p) => {
+            let src = std::fs::read_to_string(p).map_err(|source| crate::Error::ReadScenario {
+                path: p.to_path_buf(),
+                source,
+            })?;
+            Ok(Scenario::parse(&src, &p.display().to_string(), overrides)?)
+        }
+    }
+}
+
+/// The resolved scenario as TOML: every key with its value, as read (runs again as it is).
+pub fn resolved_toml(sc: &Scenario) -> String {
+    crate::config::render::to_toml(&sc.resolved, "", false)
 }

@@ -166,7 +166,7 @@ pub fn norm_quantile(p: f64) -> f64 {
         return f64::INFINITY;
     }
     // Acklam's rational approximation (shared with the simulator's random streams).
-    let mut x = crate::rng::inverse_normal_cdf(p);
+    let mut x = crate::math::inverse_normal_cdf(p);
     for _ in 0..2 {
         let e = norm_cdf(x) - p;
         let u = e / norm_pdf(x);

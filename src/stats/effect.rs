@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use super::dist;
 use super::{Result, StatsError, check_finite};
-use crate::instrument::{ChangeClass, Instrument};
 
 /// A Pearson correlation with the t test of R's `cor.test` (t = r sqrt((n-2)/(1-r^2)) on n - 2
 /// df) and the Fisher-z interval tanh(atanh(r) -/+ z_{(1+level)/2} / sqrt(n - 3)).
@@ -130,60 +129,6 @@ pub fn cohens_d(group1: &[f64], group0: &[f64]) -> Result<EffectSize> {
         cohens_d: d,
         hedges_j,
         hedges_g: d * hedges_j,
-    })
-}
-
-/// Jacobson-Truax reliable change of a sample of pre-post pairs on one instrument.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ReliableChangeSummary {
-    /// Reliable change index (end - intake) / (sqrt(2) SEM) per patient ([`Instrument::rci`]).
-    pub rci: Vec<f64>,
-    /// Class per patient ([`Instrument::classify`]: the instrument's reliable-change threshold
-    /// and clinical cut-off).
-    pub classes: Vec<ChangeClass>,
-    pub recovered: usize,
-    pub improved: usize,
-    pub unchanged: usize,
-    pub deteriorated: usize,
-}
-
-/// RCI and reliable-change classes of pre-post pairs. The Jacobson-Truax formulas themselves
-/// (SEM, threshold, criterion c) live in [`Instrument`]; this only applies them to a sample.
-///
-/// # Errors
-/// Lengths differ or a score is not finite.
-pub fn reliable_change(
-    instrument: &Instrument,
-    intake: &[f64],
-    end: &[f64],
-) -> Result<ReliableChangeSummary> {
-    if intake.len() != end.len() {
-        return Err(StatsError::Dimension(format!(
-            "reliable change: {} intake scores, {} end scores",
-            intake.len(),
-            end.len()
-        )));
-    }
-    check_finite("intake", intake)?;
-    check_finite("end", end)?;
-    let rci = intake
-        .iter()
-        .zip(end)
-        .map(|(&a, &b)| instrument.rci(a, b))
-        .collect();
-    let classes: Vec<ChangeClass> = intake
-        .iter()
-        .zip(end)
-        .map(|(&a, &b)| instrument.classify(a, b))
-        .collect();
-    let count = |c: ChangeClass| classes.iter().filter(|&&x| x == c).count();
-    Ok(ReliableChangeSummary {
-        rci,
-        recovered: count(ChangeClass::Recovered),
-        improved: count(ChangeClass::Improved),
-        unchanged: count(ChangeClass::Unchanged),
-        deteriorated: count(ChangeClass::Deteriorated),
-        classes,
     })
 }
 

@@ -9,8 +9,8 @@
 //!   intercepts and slopes, e.g. patients in therapists; partially nested designs), with
 //!   Satterthwaite degrees of freedom as lmerTest computes them.
 //! - [`effect`]: Pearson correlation with a Fisher-z interval, Cohen's d and Hedges' g,
-//!   Jacobson-Truax reliable change (through [`crate::instrument::Instrument`]) and
-//!   person-mean centring.
+//!   and person-mean centring (Jacobson-Truax reliable change of a sample is
+//!   `model::instrument::reliable_change`, beside the instrument whose formulas it applies).
 //! - [`longitudinal`]: the three-level growth model of a trial and the within-person
 //!   cross-lagged model.
 //! - [`dist`]: the t and normal distributions (p-values and quantiles).
@@ -29,10 +29,7 @@ pub mod ols;
 mod optim;
 
 pub use design::{Design, Factor};
-pub use effect::{
-    Centred, Correlation, EffectSize, ReliableChangeSummary, cohens_d, pearson, person_mean_centre,
-    reliable_change,
-};
+pub use effect::{Centred, Correlation, EffectSize, cohens_d, pearson, person_mean_centre};
 pub use iv::{IvFit, two_stage_least_squares};
 pub use lmm::{Lmm, LmmFit, LmmOptions, RandomTerm, VarComp, fit_lmm, random_intercept};
 pub use longitudinal::{CrossLagged, cross_lagged, growth_design, three_level};

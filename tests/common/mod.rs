@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use bordin::Scenario;
-use bordin::engine::{self, PatientOutcome, RunOptions};
+use bordin::sim::engine::{self, PatientOutcome, RunOptions};
 
 /// The default scenario with `--set`-style overrides.
 pub fn scenario(overrides: &[&str]) -> Scenario {

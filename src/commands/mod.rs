@@ -1,0 +1,11 @@
+//! The applications, one module per command: [`run`], [`calibrate`], [`experiment`],
+//! [`trace`], [`report`], [`power`] and [`sweep`] (with `merge` and `slurm`). Each takes a
+//! request struct and returns what it wrote; the command-line parsing lives in the binary.
+
+pub mod calibrate;
+pub mod experiment;
+pub mod power;
+pub mod report;
+pub mod run;
+pub mod sweep;
+pub mod trace;

@@ -1,0 +1,163 @@
+//! Policies a scenario can switch on per arm: routine outcome monitoring with not-on-track
+//! alerts and clinical support tools, session-by-session alliance feedback, rupture-resolution
+//! training, and stopping or re-matching when the alliance stays poor.
+
+use serde::Serialize;
+
+use crate::config::reader::Table;
+
+/// What to do when the alliance stays poor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoorAllianceAction {
+    /// End therapy (Goldsmith et al. 2015: therapy that is not working should stop).
+    Stop,
+    /// Move the patient to another therapist of the same pool, once.
+    Rematch,
+}
+
+/// Policies of one arm.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Policies {
+    pub rom: Rom,
+    pub alliance_feedback: AllianceFeedback,
+    pub rupture_training: RuptureTraining,
+    pub poor_alliance: PoorAllianceRule,
+}
+
+/// Routine outcome monitoring (Lambert et al. 2018, de Jong et al. 2021: F1-F5).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rom {
+    pub enabled: bool,
+    /// Clinical support tools for not-on-track cases (alliance, motivation, support).
+    pub clinical_support_tools: bool,
+    /// Not on track: from this session on, improvement below `not_on_track_share` of the
+    /// reliable-change threshold.
+    pub from_session: u32,
+    pub not_on_track_share: f64,
+    /// Logit added to the therapist's chance of noticing a rupture while a case is not on track.
+    pub attunement_boost: f64,
+    /// Logit added to the alliance ceiling of a not-on-track case (the therapist attends to it).
+    pub alliance_focus: f64,
+    /// Logit subtracted from the dropout hazard of a not-on-track case.
+    pub dropout_reduction: f64,
+    /// With clinical support tools: further logit added to the alliance ceiling.
+    pub support_alliance_focus: f64,
+    /// With clinical support tools: logit added to repair success.
+    pub support_repair_boost: f64,
+    /// With clinical support tools: further logit subtracted from the dropout hazard.
+    pub support_dropout_reduction: f64,
+    /// With clinical support tools: added to the patient's responsiveness from the first
+    /// supported session on (the case's treatment plan is revised).
+    pub support_responsiveness: f64,
+}
+
+/// Patient feedback on the alliance at the end of every session (PCOMS-like; F4).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AllianceFeedback {
+    pub enabled: bool,
+    /// Chance that a rupture the patient reports but the therapist missed comes to the
+    /// therapist's attention through the feedback form.
+    pub notice_probability: f64,
+    /// A rating below this WAI-SR mean item score (1-5) prompts the therapist to attend to the
+    /// alliance in the next session.
+    pub low_alliance_threshold: f64,
+    /// Logit added to the next session's alliance ceiling after a low rating.
+    pub alliance_focus: f64,
+}
+
+/// Rupture-resolution training or supervision (Eubanks et al. 2018, R2).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuptureTraining {
+    pub enabled: bool,
+    /// Added to every therapist's repair skill (capped at 1).
+    pub repair_skill_gain: f64,
+    /// Added to every therapist's attunement (capped at 1).
+    pub attunement_gain: f64,
+}
+
+/// Stop or re-match when the alliance stays poor after k sessions (Goldsmith et al. 2015).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PoorAllianceRule {
+    pub enabled: bool,
+    /// The session after which the rule is checked.
+    pub after_sessions: u32,
+    /// Poor alliance: the patient's WAI-SR mean item score (1-5) at that session below this.
+    pub threshold: f64,
+    pub action: PoorAllianceAction,
+}
+
+impl Policies {
+    /// Reads an arm's `policies` table.
+    pub fn read(t: &Table<'_>) -> Policies {
+        let rom_t = t.table("routine_outcome_monitoring");
+        let rom = Rom {
+            enabled: rom_t.bool("enabled", false,
+                "Routine outcome monitoring: the therapist sees the symptom score every session and is alerted when a case is not on track (F1-F3)."),
+            clinical_support_tools: rom_t.bool("clinical_support_tools", false,
+                "Clinical support tools for not-on-track cases (alliance, motivation, social support: Whipple et al. 2003, F5): better repair and alliance work, less dropout."),
+            from_session: rom_t.int("from_session", 3, 2, 200,
+                "First session at which a case can be flagged not on track.") as u32,
+            not_on_track_share: rom_t.f64("not_on_track_share", 0.5, 0.0, 2.0,
+                "Not on track: improvement since intake below this share of the reliable-change threshold."),
+            attunement_boost: rom_t.f64("attunement_boost", 1.0, 0.0, 10.0,
+                "Logit added to the therapist's chance of noticing a rupture while a case is not on track (therapists without feedback miss most deterioration)."),
+            alliance_focus: rom_t.f64("alliance_focus", 1.2, 0.0, 10.0,
+                "Logit added to the alliance ceiling of a not-on-track case: alerted, the therapist attends to the relationship and the fit of the work (F1: d about .15 overall)."),
+            dropout_reduction: rom_t.f64("dropout_reduction", 0.3, 0.0, 10.0,
+                "Logit subtracted from the dropout hazard of a not-on-track case (F1: dropout OR 1.19 favouring feedback)."),
+            support_alliance_focus: rom_t.f64("support_alliance_focus", 0.0, 0.0, 10.0,
+                "With clinical support tools: further logit added to the alliance ceiling of a not-on-track case, beyond the alert's `alliance_focus`. 0 by default: the alert already turns the therapist to the alliance, and the tools act through repair, retention and the revised plan (F2, F3: docs/calibration.md)."),
+            support_repair_boost: rom_t.f64("support_repair_boost", 0.8, 0.0, 10.0,
+                "With clinical support tools: logit added to repair success for a not-on-track case."),
+            support_dropout_reduction: rom_t.f64("support_dropout_reduction", 0.3, 0.0, 10.0,
+                "With clinical support tools: further logit subtracted from the dropout hazard of a not-on-track case (F5: they stayed longer)."),
+            support_responsiveness: rom_t.f64("support_responsiveness", 0.5, 0.0, 10.0,
+                "With clinical support tools: added to a not-on-track case's responsiveness from its first supported session on. The tools' checks of motivation, social support and the case formulation (with referral, e.g. for medication) remove obstacles outside the alliance that kept the case from responding, and the revised plan stays (Whipple et al. 2003, F2, F5: not-on-track cases nearly doubled their rate of reliable change). 0 restricts the tools to the alliance, repair and dropout."),
+        };
+        rom_t.finish();
+        let af_t = t.table("alliance_feedback");
+        let alliance_feedback = AllianceFeedback {
+            enabled: af_t.bool("enabled", false,
+                "Patients rate the alliance at the end of each session and the therapist reads it (PCOMS Session Rating Scale, F4)."),
+            notice_probability: af_t.f64("notice_probability", 0.7, 0.0, 1.0,
+                "Chance that a rupture the patient reports but the therapist missed reaches the therapist through the feedback form, who then tries to repair it."),
+            low_alliance_threshold: af_t.f64("low_alliance_threshold", 4.0, 1.0, 5.0,
+                "A patient rating below this WAI-SR mean item score (1-5) prompts the therapist to attend to the alliance next session (PCOMS: discuss a low Session Rating Scale score)."),
+            alliance_focus: af_t.f64("alliance_focus", 0.5, 0.0, 10.0,
+                "Logit added to the next session's alliance ceiling after a low rating (clients asked to rate the alliance fare better: F4)."),
+        };
+        af_t.finish();
+        let rt_t = t.table("rupture_resolution_training");
+        let rupture_training = RuptureTraining {
+            enabled: rt_t.bool("enabled", false,
+                "Rupture-resolution training or supervision for the arm's therapists (R2: a small effect, d about .2)."),
+            repair_skill_gain: rt_t.f64("repair_skill_gain", 0.2, 0.0, 1.0,
+                "Added to each therapist's repair skill (capped at 1)."),
+            attunement_gain: rt_t.f64("attunement_gain", 0.1, 0.0, 1.0,
+                "Added to each therapist's attunement (capped at 1)."),
+        };
+        rt_t.finish();
+        let pa_t = t.table("poor_alliance_rule");
+        let poor_alliance = PoorAllianceRule {
+            enabled: pa_t.bool("enabled", false,
+                "Stop or re-match when the alliance stays poor after `after_sessions` sessions (Goldsmith et al. 2015's recommendation)."),
+            after_sessions: pa_t.int("after_sessions", 3, 1, 200,
+                "The session after which the rule is checked (the alliance is typically measured at session 3-4: A5).") as u32,
+            threshold: pa_t.f64("threshold", 3.0, 1.0, 5.0,
+                "Poor alliance: the patient's WAI-SR mean item score (1-5) at that session is below this."),
+            action: match pa_t.choice("action", "stop", &["stop", "rematch"],
+                "`stop` ends therapy; `rematch` moves the patient, once, to another therapist of the same pool.") {
+                "rematch" => PoorAllianceAction::Rematch,
+                _ => PoorAllianceAction::Stop,
+            },
+        };
+        pa_t.finish();
+        Policies {
+            rom,
+            alliance_feedback,
+            rupture_training,
+            poor_alliance,
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! The engine: replicates, allocation to arms, assignment to therapists, and the parallel loop
+//! over patients.
+//!
+//! Work is cut into chunks of patients. Chunks are simulated in parallel (rayon) and handed to a
+//! [`Sink`] strictly in order (replicate, then patient), so every output byte and every summary
+//! sum is the same whatever the number of threads or the scheduling. Memory is bounded by the
+//! batch of chunks in flight, not by the number of patients.
+//!
+//! With `counterfactual`, every patient is also simulated under every other arm with the same
+//! traits and the same week draws (common random numbers); the therapist under another arm is a
+//! therapist of that arm's pool drawn for the patient at random. Potential outcomes follow.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::attendance::Ending;
+use crate::model::patient::Patient;
+use crate::model::therapist::{Assignment, Therapist};
+use crate::model::treatment::ArmKind;
+use crate::random::{Entity, Purpose, Streams};
+use crate::scenario::Scenario;
+use crate::sim::course::{self, Course, CourseInput};
+
+/// Options of a run that are not part of the scenario.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Simulate every patient under every arm (potential outcomes).
+    pub counterfactual: bool,
+    /// Keep session rows (for `sessions.csv`).
+    pub record_sessions: bool,
+    /// Patients per chunk of work.
+    pub chunk_size: usize,
+    /// Chunks simulated per batch (memory bound: batch x chunk patients in flight).
+    pub batch_chunks: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            counterfactual: false,
+            record_sessions: true,
+            chunk_size: 256,
+            batch_chunks: 32,
+        }
+    }
+}
+
+/// The therapists of one replicate, per pool.
+#[derive(Debug)]
+pub struct ReplicateContext {
+    pub replicate: u64,
+    pub therapists: Vec<Vec<Therapist>>,
+}
+
+/// A patient's outcome under one arm.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PotentialOutcome {
+    pub final_score: f64,
+    pub post_score: f64,
+    pub end_latent: f64,
+    pub sessions_attended: u32,
+    pub ending: Ending,
+}
+
+impl From<&Course> for PotentialOutcome {
+    fn from(c: &Course) -> Self {
+        PotentialOutcome {
+            final_score: c.final_score,
+            post_score: c.post_score,
+            end_latent: c.end_latent,
+            sessions_attended: c.sessions_attended,
+            ending: c.ending,
+        }
+    }
+}
+
+/// Everything known about one patient after a run.
+#[derive(Clone, Debug)]
+pub struct PatientOutcome {
+    pub patient: Patient,
+    /// The arm the patient was allocated to.
+    pub arm: usize,
+    /// Index of the first therapist in the arm's pool (none for waitlist arms).
+    pub therapist: Option<u32>,
+    pub course: Course,
+    /// Outcome under every arm, in arm order (empty unless counterfactual).
+    pub potential: Vec<PotentialOutcome>,
+}
+
+/// Receives results in order.
+///
+/// [`Sink::render`] runs in the parallel phase, right after a patient is simulated (formatting
+/// output rows, for instance); [`Sink::patient`] then receives the outcome and its rendering
+/// strictly in patient order, in one thread.
+pub trait Sink: Sync {
+    /// What `render` prepares for `patient`.
+    type Rendered: Send;
+    /// Prepares a patient's output; called in parallel, in any order.
+    fn render(
+        &self,
+        scenario: &Scenario,
+        ctx: &ReplicateContext,
+        outcome: &PatientOutcome,
+    ) -> Self::Rendered;
+    /// A replicate starts.
+    fn begin_replicate(&mut self, scenario: &Scenario, ctx: &ReplicateContext) -> Result<()>;
+    /// One patient, in patient order.
+    fn patient(
+        &mut self,
+        scenario: &Scenario,
+        ctx: &ReplicateContext,
+        outcome: PatientOutcome,
+        rendered: Self::Rendered,
+    ) -> Result<()>;
+    /// A replicate ends.
+    fn end_replicate(&mut self, scenario: &Scenario, ctx: &ReplicateContext) -> Result<()>;
+}
+
+/// The allocation of patients to arms by permuted blocks: within each block the arms appear in
+/// their ratio (largest remainder), in random order.
+struct Allocator {
+    block: Vec<usize>,
+    streams: Streams,
+    replicate: u64,
+    cached: Option<(u64, Vec<usize>)>,
+}
+
+impl Allocator {
+    fn new(scenario: &Scenario, streams: &Streams, replicate: u64) -> Self {
+        let k = scenario.arms.len();
+        let size = 12 * k;
+        let total: f64 = scenario.arms.iter().map(|a| a.allocation).sum();
+        let exact: Vec<f64> = scenario
+            .arms
+            .iter()
+            .map(|a| a.allocation / total * size as f64)
+            .collect();
+        let mut counts: Vec<usize> = exact.iter().map(|x| x.floor() as usize).collect();
+        let mut left = size - counts.iter().sum::<usize>();
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&a, &b| {
+            (exact[b] - exact[b].floor())
+                .total_cmp(&(exact[a] - exact[a].floor()))
+                .then(a.cmp(&b))
+        });
+        for &i in order.iter().cycle() {
+            if left == 0 {
+                break;
+            }
+            counts[i] += 1;
+            left -= 1;
+        }
+        let block = counts
+            .iter()
+            .enumerate()
+            .flat_map(|(arm, &c)| std::iter::repeat_n(arm, c))
+            .collect();
+        Allocator {
+            block,
+            streams: streams.clone(),
+            replicate,
+            cached: None,
+        }
+    }
+
+    fn arm_of(&mut self, patient: u64) -> usize {
+        let size = self.block.len() as u64;
+        let b = patient / size;
+        if self.cached.as_ref().is_none_or(|(cb, _)| *cb != b) {
+            let mut s =
+                self.streams
+                    .stream(self.replicate, Entity::Replicate, 0, Purpose::Allocation, b);
+            let mut block = self.block.clone();
+            for i in (1..block.len()).rev() {
+                let j = ((s.uniform() * (i + 1) as f64) as usize).min(i);
+                block.swap(i, j);
+            }
+            self.cached = Some((b, block));
+        }
+        self.cached.as_ref().expect("cached").1[(patient % size) as usize]
+    }
+}
+
+/// A patient's place: arm and therapist.
+#[derive(Clone, Copy, Debug)]
+struct Placement {
+    arm: usize,
+    therapist: Option<u32>,
+}
+
+/// Sequential state of one replicate's allocation and assignment.
+struct ReplicatePlan {
+    ctx: Arc<ReplicateContext>,
+    allocator: Allocator,
+    /// Per arm: patients assigned so far, and the therapist order for balanced assignment.
+    assigned: Vec<u64>,
+    order: Vec<Vec<u32>>,
+}
+
+impl ReplicatePlan {
+    fn new(scenario: &Scenario, streams: &Streams, replicate: u64) -> Self {
+        let therapists: Vec<Vec<Therapist>> = scenario
+            .therapist_pools
+            .iter()
+            .enumerate()
+            .map(|(p, pool)| {
+                (0..pool.therapists)
+                    .map(|i| pool.draw(streams, replicate, p, i))
+                    .collect()
+            })
+            .collect();
+        let order = scenario
+            .arms
+            .iter()
+            .enumerate()
+            .map(|(a, arm)| match arm.pool {
+                Some(p) => {
+                    let n = scenario.therapist_pools[p].therapists;
+                    let mut o: Vec<u32> = (0..n).collect();
+                    let mut s = streams.stream(
+                        replicate,
+                        Entity::Replicate,
+                        0,
+                        Purpose::Assignment,
+                        a as u64,
+                    );
+                    for i in (1..o.len()).rev() {
+                        let j = ((s.uniform() * (i + 1) as f64) as usize).min(i);
+                        o.swap(i, j);
+                    }
+                    o
+                }
+                None => Vec::new(),
+            })
+            .collect();
+        ReplicatePlan {
+            ctx: Arc::new(ReplicateContext {
+                replicate,
+                therapists,
+            }),
+            allocator: Allocator::new(scenario, streams, replicate),
+            assigned: vec![0; scenario.arms.len()],
+            order,
+        }
+    }
+
+    fn place(&mut self, scenario: &Scenario, streams: &Streams, patient: u64) -> Placement {
+        let arm = self.allocator.arm_of(patient);
+        let therapist = scenario.arms[arm].pool.map(|p| {
+            let pool = &scenario.therapist_pools[p];
+            let rank = self.assigned[arm];
+            self.assigned[arm] += 1;
+            match pool.assignment {
+                Assignment::Balanced => {
+                    self.order[arm][(rank % u64::from(pool.therapists)) as usize]
+                }
+                Assignment::Random => {
+                    random_therapist(streams, self.ctx.replicate, patient, arm, pool.therapists)
+                }
+            }
+        });
+        Placement { arm, therapist }
+    }
+}
+
+fn random_therapist(streams: &Streams, replicate: u64, patient: u64, arm: usize, n: u32) -> u32 {
+    let mut s = streams.stream(
+        replicate,
+        Entity::Patient,
+        patient,
+        Purpose::Assignment,
+        arm as u64,
+    );
+    ((s.uniform() * f64::from(n)) as u32).min(n - 1)
+}
+
+/// Draws patient `index` of a replicate (population, then traits).
+pub fn draw_patient(scenario: &Scenario, streams: &Streams, replicate: u64, index: u64) -> Patient {
+    let pops = &scenario.populations;
+    let population = if pops.len() == 1 {
+        0
+    } else {
+        let total: f64 = pops.iter().map(|p| p.share).sum();
+        let mut s = streams.stream(replicate, Entity::Patient, index, Purpose::Population, 0);
+        let mut u = s.uniform() * total;
+        pops.iter()
+            .position(|p| {
+                let hit = u < p.share;
+                u -= p.share;
+                hit
+            })
+            .unwrap_or(pops.len() - 1)
+    };
+    pops[population].draw(streams, replicate, index, population)
+}
+
+/// Simulates one patient under their arm, and under every arm when `counterfactual`.
+fn simulate_patient(
+    scenario: &Scenario,
+    streams: &Streams,
+    ctx: &ReplicateContext,
+    index: u64,
+    place: Placement,
+    opts: &RunOptions,
+) -> PatientOutcome {
+    let patient = draw_patient(scenario, streams, ctx.replicate, index);
+    let mut weeks = crate::random::WeekStreams::new(streams, ctx.replicate, index);
+    let run_arm = |arm: usize,
+                   therapist: Option<u32>,
+                   record: bool,
+                   weeks: &mut crate::random::WeekStreams| {
+        let a = &scenario.arms[arm];
+        let therapists: &[Therapist] = match (a.kind, a.pool) {
+            (ArmKind::Therapy, Some(p)) => &ctx.therapists[p],
+            _ => &[],
+        };
+        course::simulate(
+            &CourseInput {
+                scenario,
+                arm: a,
+                patient: &patient,
+                therapists,
+                therapist: therapist.unwrap_or(0),
+                record,
+            },
+            weeks,
+        )
+    };
+    let course = run_arm(place.arm, place.therapist, opts.record_sessions, &mut weeks);
+    let potential = if opts.counterfactual {
+        (0..scenario.arms.len())
+            .map(|a| {
+                if a == place.arm {
+                    PotentialOutcome::from(&course)
+                } else {
+                    let th = scenario.arms[a].pool.map(|p| {
+                        random_therapist(
+                            streams,
+                            ctx.replicate,
+                            index,
+                            a,
+                            scenario.therapist_pools[p].therapists,
+                        )
+                    });
+                    PotentialOutcome::from(&run_arm(a, th, false, &mut weeks))
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    PatientOutcome {
+        arm: place.arm,
+        therapist: place.therapist,
+        course,
+        potential,
+        patient,
+    }
+}
+
+struct Chunk {
+    plan: Arc<ReplicateContext>,
+    start: u64,
+    places: Vec<Placement>,
+    first: bool,
+    last: bool,
+}
+
+/// Runs replicates `replicates` of a scenario, feeding `sink` in order.
+pub fn run<S: Sink>(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    replicates: std::ops::Range<u64>,
+    sink: &mut S,
+) -> Result<()> {
+    let streams = Streams::new(scenario.run.seed);
+    let n = scenario.run.patients;
+    let chunk = opts.chunk_size.max(1) as u64;
+    let mut pending: Vec<Chunk> = Vec::new();
+    let flush = |pending: &mut Vec<Chunk>, sink: &mut S| -> Result<()> {
+        let shared: &S = sink;
+        let results: Vec<Vec<(PatientOutcome, S::Rendered)>> = pending
+            .par_iter()
+            .map(|c| {
+                c.places
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &p)| {
+                        let o = simulate_patient(
+                            scenario,
+                            &streams,
+                            &c.plan,
+                            c.start + i as u64,
+                            p,
+                            opts,
+                        );
+                        let r = shared.render(scenario, &c.plan, &o);
+                        (o, r)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut done = 0;
+        for (c, outs) in pending.iter().zip(results) {
+            if c.first {
+                sink.begin_replicate(scenario, &c.plan)?;
+            }
+            for (o, r) in outs {
+                sink.patient(scenario, &c.plan, o, r)?;
+            }
+            if c.last {
+                sink.end_replicate(scenario, &c.plan)?;
+            }
+            done += c.places.len() as u64;
+        }
+        pending.clear();
+        // Progress (a no-op unless a bar is shown): once per batch, after the sink has the batch.
+        crate::sim::progress::patients_done(done);
+        Ok(())
+    };
+    for rep in replicates {
+        let mut plan = ReplicatePlan::new(scenario, &streams, rep);
+        let mut start = 0;
+        while start < n {
+            let end = (start + chunk).min(n);
+            let places = (start..end)
+                .map(|i| plan.place(scenario, &streams, i))
+                .collect();
+            pending.push(Chunk {
+                plan: Arc::clone(&plan.ctx),
+                start,
+                places,
+                first: start == 0,
+                last: end == n,
+            });
+            if pending.len() >= opts.batch_chunks.max(1) {
+                flush(&mut pending, sink)?;
+            }
+            start = end;
+        }
+    }
+    flush(&mut pending, sink)
+}
+
+/// A sink that keeps every outcome in memory, grouped by replicate (for tests, small runs and
+/// analyses that need whole datasets).
+#[derive(Debug, Default)]
+pub struct CollectSink {
+    /// `(replicate, therapists per pool, outcomes in patient order)`.
+    pub replicates: Vec<(u64, Vec<Vec<Therapist>>, Vec<PatientOutcome>)>,
+}
+
+impl Sink for CollectSink {
+    type Rendered = ();
+    fn render(&self, _: &Scenario, _: &ReplicateContext, _: &PatientOutcome) {}
+    fn begin_replicate(&mut self, _: &Scenario, ctx: &ReplicateContext) -> Result<()> {
+        self.replicates
+            .push((ctx.replicate, ctx.therapists.clone(), Vec::new()));
+        Ok(())
+    }
+    fn patient(
+        &mut self,
+        _: &Scenario,
+        _: &ReplicateContext,
+        outcome: PatientOutcome,
+        _: (),
+    ) -> Result<()> {
+        self.replicates.last_mut().expect("begun").2.push(outcome);
+        Ok(())
+    }
+    fn end_replicate(&mut self, _: &Scenario, _: &ReplicateContext) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs every replicate of a scenario and keeps all outcomes in memory.
+///
+/// # Errors
+/// None in practice (the collecting sink does not fail); the signature follows [`run`].
+pub fn collect(scenario: &Scenario, opts: &RunOptions) -> Result<CollectSink> {
+    let mut sink = CollectSink::default();
+    run(scenario, opts, 0..scenario.run.replicates, &mut sink)?;
+    Ok(sink)
+}
+
+/// A rayon pool of `threads` workers (`None`: all cores).
+///
+/// # Errors
+/// [`crate::Error::Usage`] for zero threads; [`crate::Error::Threads`] when the pool cannot start.
+pub fn thread_pool(threads: Option<usize>) -> crate::Result<rayon::ThreadPool> {
+    if threads == Some(0) {
+        return Err(crate::Error::Usage("--threads must be at least 1".into()));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| crate::Error::Threads {
+            threads: threads.unwrap_or(0),
+            message: e.to_string(),
+        })
+}
