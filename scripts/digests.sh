@@ -50,6 +50,6 @@ done
 find . -type f ! -name '*.png' -print0 | xargs -0 sed -i -E \
   -e "s#$bordin#BORDIN#g" -e "s#$work#WORK#g" -e "s#$root#ROOT#g" \
   -e 's/("wall_time_seconds"|"wall_seconds"|"seconds"|"elapsed_seconds"): *[0-9.eE+-]+/\1: T/g' \
-  -e 's/ in [0-9.]+ s on / in T s on /g' \
+  -e 's/ in [0-9.]+ s on / in T s on /g' -e 's/threads; [0-9.]+ s</threads; T s</g' \
   -e 's/[0-9.]+ (patients|replicates|units)\/s/R \1\/s/g'
 find . -type f -print0 | sort -z | xargs -0 sha256sum | sed 's#  \./#  #' | awk '{ print $2, substr($1, 1, 16) }'

@@ -361,7 +361,7 @@ fn check_figure_statistics(
 /// checked before anything is simulated.
 pub fn run(dir: &Path, quick: bool) -> Result<Outcome> {
     let spec_path = dir.join("experiment.toml");
-    let text = std::fs::read_to_string(&spec_path).map_err(|source| Error::ReadScenario {
+    let text = crate::config::read_text(&spec_path).map_err(|source| Error::ReadScenario {
         path: spec_path.clone(),
         source,
     })?;
@@ -384,7 +384,7 @@ pub fn run(dir: &Path, quick: bool) -> Result<Outcome> {
     let mut scenarios: Vec<(String, Scenario)> = Vec::new();
     for s in &spec.scenario {
         let path: PathBuf = dir.join(&s.file);
-        let src = std::fs::read_to_string(&path).map_err(|source| Error::ReadScenario {
+        let src = crate::config::read_text(&path).map_err(|source| Error::ReadScenario {
             path: path.clone(),
             source,
         })?;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::VERSION;
 use crate::analysis::SummaryStats;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::{AtomicFile, CsvSink, FileRecord};
 use crate::scenario::{self, Scenario};
 use crate::sim::engine::{self, RunOptions};
@@ -43,9 +43,7 @@ pub struct RunReport {
 /// # Errors
 /// Usage errors (a non-empty output directory, a bad thread count) and write failures.
 pub fn run(req: &RunRequest) -> Result<RunReport> {
-    if req.threads == Some(0) {
-        return Err(Error::Usage("--threads must be at least 1".into()));
-    }
+    engine::check_threads(req.threads)?;
     crate::io::prepare_dir(&req.out, req.force)?;
     let pool = crate::sim::engine::thread_pool(req.threads)?;
     let threads = pool.current_num_threads();

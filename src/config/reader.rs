@@ -156,34 +156,64 @@ impl LineIndex {
 
 /// Parses TOML text into a located tree.
 pub fn parse_document(src: &str, file: &str) -> Result<Node, Diagnostic> {
-    let doc = toml_edit::Document::parse(src).map_err(|e| {
-        let loc = e.span().map_or(
-            Location::File {
-                file: file.into(),
-                line: 0,
-                col: 0,
-            },
-            |sp| {
-                let (line, col) = LineIndex::new(src).locate(src, sp.start);
-                Location::File {
-                    file: file.into(),
-                    line,
-                    col,
-                }
-            },
-        );
-        Diagnostic {
-            path: String::new(),
-            message: format!("not valid TOML: {}", e.message().trim()),
-            loc,
-        }
-    })?;
+    let doc = toml_edit::Document::parse(src).map_err(|e| syntax_error(src, file, &e))?;
     let conv = Converter {
         src,
         file,
         index: LineIndex::new(src),
     };
     Ok(conv.table(doc.as_table()))
+}
+
+/// A TOML syntax error as a located diagnostic. toml_edit gives no place for a document nested
+/// too deeply and does not name a duplicated key; both are recovered from the text here.
+fn syntax_error(src: &str, file: &str, e: &toml_edit::TomlError) -> Diagnostic {
+    let mut message = format!("not valid TOML: {}", e.message().trim());
+    let offset = e.span().map(|sp| sp.start).or_else(|| {
+        // No span (the recursion limit): the line nested deepest.
+        let (mut best, mut depth, mut at) = (None, 0, 0);
+        for line in src.split_inclusive('\n') {
+            let d = line.matches(['.', '[', '{']).count();
+            if d > depth {
+                (best, depth) = (Some(at), d);
+            }
+            at += line.len();
+        }
+        message = format!("{message}: nested too deeply (at most a few hundred levels)");
+        best
+    });
+    if message.ends_with("duplicate key")
+        && let Some(at) = offset
+    {
+        let key: String = src[at..]
+            .trim_start_matches(['[', ' ', '\t'])
+            .chars()
+            .take_while(|c| !matches!(c, '=' | ']' | ' ' | '\t' | '\n' | '\r'))
+            .collect();
+        if !key.is_empty() {
+            message = format!("{message} `{key}`: a key may appear only once in a table");
+        }
+    }
+    let loc = match offset {
+        Some(at) => {
+            let (line, col) = LineIndex::new(src).locate(src, at);
+            Location::File {
+                file: file.into(),
+                line,
+                col,
+            }
+        }
+        None => Location::File {
+            file: file.into(),
+            line: 0,
+            col: 0,
+        },
+    };
+    Diagnostic {
+        path: String::new(),
+        message,
+        loc,
+    }
 }
 
 struct Converter<'a> {

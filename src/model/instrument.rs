@@ -166,6 +166,17 @@ impl Instrument {
                 t.location(),
                 format!("`max` ({max}) must be above `min` ({min})"),
             );
+        } else if min.ceil() >= max.floor() {
+            // Scores are whole points (item sums): the range must hold at least two of them.
+            t.ctx().error(
+                &t.child("max"),
+                t.location(),
+                format!(
+                    "the score range [{min}, {max}] holds fewer than two whole scores (`min` rounds up to {}, `max` down to {}); scores are whole points, so widen the range",
+                    min.ceil(),
+                    max.floor()
+                ),
+            );
         }
         if cutoff <= min || cutoff > max {
             t.ctx().error(

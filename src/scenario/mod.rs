@@ -409,7 +409,7 @@ pub fn load(path: Option<&Path>, overrides: &[String]) -> crate::Result<Scenario
             overrides,
         )?),
         Some(p) => {
-            let src = std::fs::read_to_string(p).map_err(|source| crate::Error::ReadScenario {
+            let src = crate::config::read_text(p).map_err(|source| crate::Error::ReadScenario {
                 path: p.to_path_buf(),
                 source,
             })?;

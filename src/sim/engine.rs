@@ -486,14 +486,36 @@ pub fn collect(scenario: &Scenario, opts: &RunOptions) -> Result<CollectSink> {
     Ok(sink)
 }
 
+/// The most worker threads a command accepts: four per core, and at least 16. Results do not
+/// depend on the number of threads, so more only costs memory and scheduling; a typo such as
+/// `--threads 100000` would otherwise start that many threads and stall the machine.
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    (4 * cores).max(16)
+}
+
+/// Checks a `--threads` value: at least 1 and at most [`max_threads`].
+///
+/// # Errors
+/// [`crate::Error::Usage`] naming the flag and the accepted range.
+pub fn check_threads(threads: Option<usize>) -> crate::Result<()> {
+    match threads {
+        Some(0) => Err(crate::Error::Usage("--threads must be at least 1".into())),
+        Some(n) if n > max_threads() => Err(crate::Error::Usage(format!(
+            "--threads {n} is more than this machine can use: at most {} (four per core, at least 16; results do not depend on it)",
+            max_threads()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// A rayon pool of `threads` workers (`None`: all cores).
 ///
 /// # Errors
-/// [`crate::Error::Usage`] for zero threads; [`crate::Error::Threads`] when the pool cannot start.
+/// [`crate::Error::Usage`] for a thread count [`check_threads`] refuses; [`crate::Error::Threads`]
+/// when the pool cannot start.
 pub fn thread_pool(threads: Option<usize>) -> crate::Result<rayon::ThreadPool> {
-    if threads == Some(0) {
-        return Err(crate::Error::Usage("--threads must be at least 1".into()));
-    }
+    check_threads(threads)?;
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()

@@ -137,6 +137,14 @@ pub fn gamma_q(a: f64, x: f64) -> f64 {
 
 /// Complementary error function.
 pub fn erfc(x: f64) -> f64 {
+    // Beyond |x| = 27 erfc is 0 (or 2) in double precision (erfc(26.6) < 2^-1074), and x * x
+    // may overflow to infinity, where the incomplete gamma function gives NaN.
+    if x > 27.0 {
+        return 0.0;
+    }
+    if x < -27.0 {
+        return 2.0;
+    }
     if x >= 0.0 {
         gamma_q(0.5, x * x)
     } else {
