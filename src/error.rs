@@ -4,6 +4,29 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// Text safe to print on a terminal: control characters (ESC and the ANSI/OSC sequences it
+/// starts, NUL, carriage returns), line and paragraph separators and bidirectional overrides
+/// are written as `\u{..}` escapes, so echoed user text can neither split a listing nor
+/// drive the terminal. Newlines are kept when `keep_newlines`.
+pub fn printable(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_newlines && c == '\n') && c != '\t')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Where a value came from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Location {
@@ -40,10 +63,13 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line per problem, whatever the echoed text holds.
+        let loc = self.loc.to_string();
+        let (loc, message) = (printable(&loc, false), printable(&self.message, false));
         if self.path.is_empty() {
-            write!(f, "{}: {}", self.loc, self.message)
+            write!(f, "{loc}: {message}")
         } else {
-            write!(f, "{}: `{}`: {}", self.loc, self.path, self.message)
+            write!(f, "{loc}: `{}`: {message}", printable(&self.path, false))
         }
     }
 }

@@ -270,8 +270,9 @@ fn main() -> ExitCode {
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprint!("error: {e}");
-            if !e.to_string().ends_with('\n') {
+            let text = e.to_string();
+            eprint!("error: {}", bordin::error::printable(&text, true));
+            if !text.ends_with('\n') {
                 eprintln!();
             }
             if e.is_usage() {

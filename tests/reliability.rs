@@ -268,6 +268,26 @@ fn toml_syntax_errors_name_the_duplicate_key_and_locate_deep_nesting() {
 }
 
 #[test]
+fn echoed_text_cannot_split_a_listing_or_drive_the_terminal() {
+    let out = bordin()
+        .arg("validate")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/default.toml"))
+        .arg("--set")
+        .arg("arms[0].name=\"a\nb\u{1b}[31mred\u{1b}]0;title\u{7}\u{2028}\"")
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{7}') && !err.contains('\u{2028}'),
+        "{err:?}"
+    );
+    assert_eq!(err.lines().count(), 2, "one line per problem: {err}");
+    assert!(err.contains("a\\u{a}b\\u{1b}[31mred"), "{err}");
+}
+
+#[test]
 fn too_many_threads_are_refused_at_once() {
     let out = bordin()
         .args(["run", "--threads", "100000", "--out"])
