@@ -639,7 +639,7 @@ impl<'a> Table<'a> {
                         &node.loc,
                         format!(
                             "{} is out of range: expected a number in {range}",
-                            fmt_num(x)
+                            fmt_value(x)
                         ),
                     );
                     default
@@ -930,6 +930,16 @@ pub fn fmt_num(x: f64) -> String {
         t.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         s
+    }
+}
+
+/// A value the user wrote, in an error message: exact (shortest round-trip form), in scientific
+/// notation when very small or large, so `1e-300` is not shown as `0`.
+pub fn fmt_value(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e15).contains(&x.abs()) || !x.is_finite() {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 

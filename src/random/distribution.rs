@@ -391,7 +391,7 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
             node,
             format!(
                 "{} is out of range: expected a value in {range}",
-                fmt_num(x)
+                crate::config::reader::fmt_value(x)
             ),
         );
     }
@@ -481,7 +481,7 @@ fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Opti
                         &e.node.loc,
                         format!(
                             "{} is out of range: expected a number in {}",
-                            fmt_num(x),
+                            crate::config::reader::fmt_value(x),
                             range_text(flo, fhi)
                         ),
                     );
