@@ -324,3 +324,55 @@ impl Policies {
         self.alliance_feedback.enabled || self.poor_alliance.checks(session)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::WEEK_SLOTS;
+
+    fn rematch_draw(u: f64) -> WeekDraws {
+        let mut draws = [0.5; WEEK_SLOTS];
+        draws[Slot::Rematch as usize] = u;
+        WeekDraws::from_uniforms(draws)
+    }
+
+    #[test]
+    fn rematch_moves_to_each_other_therapist_of_the_pool() {
+        for current in 0..4 {
+            let mut seen = Vec::new();
+            for u in [1e-9, 0.3, 0.5, 0.9, 1.0 - 1e-9] {
+                let next = rematch(current, 4, &rematch_draw(u));
+                assert!(next != current && next < 4, "{current} -> {next}");
+                seen.push(next);
+            }
+            seen.dedup();
+            assert_eq!(seen.len(), 3, "from {current}: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn poor_alliance_rule_acts_only_on_a_poor_alliance_at_its_session() {
+        let rule = PoorAllianceRule {
+            enabled: true,
+            after_sessions: 3,
+            threshold: 3.0,
+            action: PoorAllianceAction::Rematch,
+        };
+        let poor = 12 * 3 - 1;
+        assert_eq!(rule.action_after(2, poor, true), None);
+        assert_eq!(rule.action_after(3, 12 * 3, true), None);
+        assert_eq!(
+            rule.action_after(3, poor, true),
+            Some(PoorAllianceAction::Rematch)
+        );
+        assert_eq!(
+            rule.action_after(3, poor, false),
+            Some(PoorAllianceAction::Stop)
+        );
+        let off = PoorAllianceRule {
+            enabled: false,
+            ..rule
+        };
+        assert_eq!(off.action_after(3, poor, true), None);
+    }
+}
