@@ -6,7 +6,7 @@
 
 mod common;
 
-use bordin::model::alliance::Alliance;
+use bordin::model::alliance::{self, Alliance};
 use bordin::model::attendance::Ending;
 use bordin::model::interpersonal::session_behaviour;
 use bordin::model::rupture::{self, RuptureKind, RuptureModifiers};
@@ -41,20 +41,20 @@ fn repaired_rupture_leaves_alliance_above_its_pre_rupture_level() {
     ];
     let mut a = start;
     let d = draws(&[base[0], base[1], base[2], (Slot::Repair, 1e-4)]);
-    let (e, strain) = rupture::session_rupture(
+    let r = rupture::session_rupture(
         &m.ruptures,
         &m.repair,
         &th,
         &pt,
-        &mut a,
         1.0,
         RuptureModifiers::default(),
         &d,
     )
     .unwrap();
-    assert!(e.repaired);
+    let deflection = alliance::rupture(&m.repair, &mut a, &r);
+    assert!(r.repaired);
     assert!(
-        e.alliance_after_drop < start.total(),
+        deflection.after_drop < start.total(),
         "a rupture costs alliance at once"
     );
     assert!(
@@ -63,23 +63,23 @@ fn repaired_rupture_leaves_alliance_above_its_pre_rupture_level() {
         a.total(),
         start.total()
     );
-    assert_eq!(strain, 0.0);
+    assert_eq!(r.strain(&m.repair), 0.0);
 
     let mut b = start;
     let d = draws(&[base[0], base[1], base[2], (Slot::Repair, 1.0 - 1e-4)]);
-    let (e, strain) = rupture::session_rupture(
+    let r = rupture::session_rupture(
         &m.ruptures,
         &m.repair,
         &th,
         &pt,
-        &mut b,
         1.0,
         RuptureModifiers::default(),
         &d,
     )
     .unwrap();
-    assert!(!e.repaired);
-    assert!(b.total() < start.total() && strain > 0.0);
+    alliance::rupture(&m.repair, &mut b, &r);
+    assert!(!r.repaired);
+    assert!(b.total() < start.total() && r.strain(&m.repair) > 0.0);
 
     // And in whole runs: every repaired rupture ends its session above the pre-rupture level.
     let sc = scenario(&["run.patients=400"]);

@@ -7,12 +7,16 @@
 //! the tasks, more so with a rigid therapist. Last week's symptom change moves this session's
 //! alliance (Falkenström et al. 2013, W1). Growth plus session noise gives rising, variable
 //! session-by-session alliance ("multiple V patterns": Lin et al. 2023, R11).
+//!
+//! This module is the only writer of the alliance: its growth ([`grow`]) and what a rupture and
+//! its repair do to it ([`rupture`]); `rupture` decides whether a rupture happens and is repaired.
 
 use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
 use crate::model::patient::PatientTraits;
+use crate::model::rupture::{RepairParams, Rupture, RuptureKind};
 use crate::model::therapist::TherapistTraits;
 use crate::random::{Slot, WeekDraws};
 
@@ -68,6 +72,15 @@ impl ReciprocalParams {
             weight: t.f64("weight", 0.06, 0.0, 2.0, "Alliance gain per instrument SD of improvement since the last session."),
         }
     }
+
+    /// The alliance gain from the improvement of latent severity since the last session
+    /// (`previous` to `latent`), in instrument SDs `sd`; 0 at the first session or when off.
+    pub fn gain(&self, previous: Option<f64>, latent: f64, sd: f64) -> f64 {
+        match previous {
+            Some(prev) if self.enabled => self.weight * (prev - latent) / sd,
+            _ => 0.0,
+        }
+    }
 }
 
 /// The latent alliance, each component on 0-1.
@@ -91,7 +104,7 @@ impl Alliance {
     }
 
     /// Lowers each component (a rupture's immediate cost).
-    pub fn lower(&mut self, bond: f64, goals: f64, tasks: f64) {
+    fn lower(&mut self, bond: f64, goals: f64, tasks: f64) {
         self.bond -= bond;
         self.goals -= goals;
         self.tasks -= tasks;
@@ -158,6 +171,8 @@ pub struct SessionInfluences {
 }
 
 /// One session's growth of the alliance.
+///
+/// Slots: `BondNoise`, `GoalsNoise`, `TasksNoise`.
 pub fn grow(
     p: &AllianceParams,
     a: &mut Alliance,
@@ -174,4 +189,37 @@ pub fn grow(
         - p.challenge_cost * s.challenge * (s.rigidity + 0.5)
         + p.noise * d.z(Slot::TasksNoise);
     a.clamp();
+}
+
+/// The alliance (mean of the components) just before a rupture and right after its drop, before
+/// any repair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Deflection {
+    pub before: f64,
+    pub after_drop: f64,
+}
+
+/// What a rupture does to the alliance. First the immediate drop of size `r.drop`: a
+/// confrontation strains collaboration (tasks) most, a withdrawal the bond (Schenk et al. 2019,
+/// R8). Then, when repaired, the V-shape: back to the level before the rupture plus the share
+/// `corrective_gain` of the drop (a corrective experience: Safran & Muran; R1, R3).
+pub fn rupture(p: &RepairParams, a: &mut Alliance, r: &Rupture) -> Deflection {
+    let before = *a;
+    let drop = r.drop;
+    if r.kind == RuptureKind::Confrontation {
+        a.lower(0.8 * drop, 0.6 * drop, 1.2 * drop);
+    } else {
+        a.lower(drop, 0.5 * drop, 0.7 * drop);
+    }
+    let after_drop = a.total();
+    if r.repaired {
+        let g = 1.0 + p.corrective_gain;
+        a.bond = (a.bond + g * (before.bond - a.bond)).min(1.0);
+        a.goals = (a.goals + g * (before.goals - a.goals)).min(1.0);
+        a.tasks = (a.tasks + g * (before.tasks - a.tasks)).min(1.0);
+    }
+    Deflection {
+        before: before.total(),
+        after_drop,
+    }
 }

@@ -6,6 +6,9 @@ use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
+use crate::model::instrument::Instrument;
+use crate::model::treatment::{Design, EndingRule};
+use crate::random::{Slot, WeekDraws};
 
 /// How a course of treatment ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -94,4 +97,25 @@ impl DropoutParams {
                 - reduction,
         )
     }
+}
+
+/// Whether patient and therapist end by agreement after this session at the good-enough level
+/// (Barkham et al. 2006): under that ending rule, from `good_enough_min_sessions` on, once the
+/// score before the session (`score`) is no longer a case and reliably improved on
+/// `intake_score`, with the design's per-session probability.
+///
+/// Slot: `GoodEnough`.
+pub fn good_enough(
+    design: &Design,
+    inst: &Instrument,
+    session: u32,
+    intake_score: f64,
+    score: f64,
+    d: &WeekDraws,
+) -> bool {
+    design.ending == EndingRule::GoodEnough
+        && session >= design.good_enough_min_sessions
+        && !inst.is_case(score)
+        && intake_score - score >= inst.rc_threshold
+        && d.u(Slot::GoodEnough) < design.good_enough_probability
 }

@@ -38,6 +38,27 @@ impl ComplementarityParams {
     }
 }
 
+impl ComplementarityParams {
+    /// The bond gain of a session's complementarity relative to `reference` (C2); 0 when off.
+    pub fn bond_gain(&self, complementarity: f64) -> f64 {
+        if self.enabled {
+            self.bond_weight * (complementarity - self.reference)
+        } else {
+            0.0
+        }
+    }
+
+    /// The session's interpersonal mismatch, `reference` minus complementarity, which raises the
+    /// rupture hazard; 0 when off.
+    pub fn mismatch(&self, complementarity: f64) -> f64 {
+        if self.enabled {
+            self.reference - complementarity
+        } else {
+            0.0
+        }
+    }
+}
+
 /// Behaviour in one session, on the circumplex.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Behaviour {
@@ -50,6 +71,8 @@ pub struct Behaviour {
 }
 
 /// The session's behaviour of both partners.
+///
+/// Slots: `TherapistWarmth`, `TherapistDominance`, `PatientWarmth`, `PatientDominance`.
 pub fn session_behaviour(
     p: &ComplementarityParams,
     therapist: &TherapistTraits,

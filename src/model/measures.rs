@@ -67,6 +67,8 @@ pub fn symptom_score(inst: &Instrument, latent: f64, z: f64, m: &MeasurementPara
 }
 
 /// The 12 WAI-SR items rated by one rater.
+///
+/// Slots: `session_slot` (the rater's session-level error), then the 12 slots from `items_slot`.
 pub fn wai_sr_items(
     a: &Alliance,
     leniency: f64,
@@ -105,6 +107,8 @@ pub fn wai_total(items: &[u8; 12]) -> u32 {
 }
 
 /// The observer's alliance rating as a 12-60 total (12 times a mean item rating, 1 decimal).
+///
+/// Slot: `WaiObserver`.
 pub fn observer_alliance(a: &Alliance, m: &MeasurementParams, d: &WeekDraws) -> f64 {
     let e = if m.enabled {
         m.observer_noise * d.z(Slot::WaiObserver)

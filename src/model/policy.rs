@@ -1,10 +1,20 @@
 //! Policies a scenario can switch on per arm: routine outcome monitoring with not-on-track
 //! alerts and clinical support tools, session-by-session alliance feedback, rupture-resolution
 //! training, and stopping or re-matching when the alliance stays poor.
+//!
+//! Besides their parameters, this module holds what each policy does, so that it is the one
+//! place to learn how a policy acts on a course: outcome monitoring flags not-on-track cases
+//! ([`Rom::alert`]) and then turns the therapist to the alliance, to ruptures and to retention;
+//! alliance feedback focuses the next session after a low rating and brings missed ruptures to
+//! light; training raises repair skill and attunement; the poor-alliance rule stops or
+//! re-matches.
 
 use serde::Serialize;
 
 use crate::config::reader::Table;
+use crate::model::rupture::RuptureModifiers;
+use crate::model::therapist::TherapistTraits;
+use crate::random::{Slot, WeekDraws};
 
 /// What to do when the alliance stays poor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -159,5 +169,210 @@ impl Policies {
             rupture_training,
             poor_alliance,
         }
+    }
+}
+
+/// Routine outcome monitoring's verdict on a session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Alert {
+    /// The case is not on track: the therapist is alerted.
+    pub not_on_track: bool,
+    /// The alert comes with clinical support tools.
+    pub support: bool,
+}
+
+impl Rom {
+    /// The alert at session `session`, given the improvement since intake (intake score minus
+    /// the score before this session): not on track when it falls short of `not_on_track_share`
+    /// of the reliable-change threshold (Lambert et al. 2018, F1-F3).
+    pub fn alert(&self, session: u32, improvement: f64, rc_threshold: f64) -> Alert {
+        let not_on_track = self.enabled
+            && session >= self.from_session
+            && improvement < self.not_on_track_share * rc_threshold;
+        Alert {
+            not_on_track,
+            support: not_on_track && self.clinical_support_tools,
+        }
+    }
+
+    /// Logit added to the alliance ceiling: an alerted therapist attends to the relationship
+    /// (F1), more so with clinical support tools.
+    pub fn alliance_focus(&self, a: Alert) -> f64 {
+        match (a.not_on_track, a.support) {
+            (true, true) => self.alliance_focus + self.support_alliance_focus,
+            (true, false) => self.alliance_focus,
+            _ => 0.0,
+        }
+    }
+
+    /// Logit subtracted from the dropout hazard of an alerted case (F1), more with clinical
+    /// support tools (F5: they stayed longer).
+    pub fn dropout_reduction(&self, a: Alert) -> f64 {
+        match (a.not_on_track, a.support) {
+            (true, true) => self.dropout_reduction + self.support_dropout_reduction,
+            (true, false) => self.dropout_reduction,
+            _ => 0.0,
+        }
+    }
+
+    /// Added to the patient's responsiveness once the plan has been revised with clinical
+    /// support tools (`revised`: at some session so far; Whipple et al. 2003, F2, F5).
+    pub fn responsiveness_gain(&self, revised: bool) -> f64 {
+        if revised {
+            self.support_responsiveness
+        } else {
+            0.0
+        }
+    }
+}
+
+impl AllianceFeedback {
+    /// The alliance focus of the next session after the patient's WAI-SR total `wai_patient`:
+    /// a rating below the threshold prompts the therapist to attend to the alliance (PCOMS: a
+    /// low Session Rating Scale score is discussed; F4).
+    pub fn focus_after(&self, wai_patient: u32) -> f64 {
+        if self.enabled && f64::from(wai_patient) / 12.0 < self.low_alliance_threshold {
+            self.alliance_focus
+        } else {
+            0.0
+        }
+    }
+}
+
+impl RuptureTraining {
+    /// A therapist's traits as the training leaves them: more repair skill and attunement,
+    /// each capped at 1 (Eubanks et al. 2018, R2).
+    pub fn trained(&self, t: &TherapistTraits) -> TherapistTraits {
+        let mut t = t.clone();
+        if self.enabled {
+            t.repair_skill = (t.repair_skill + self.repair_skill_gain).min(1.0);
+            t.attunement = (t.attunement + self.attunement_gain).min(1.0);
+        }
+        t
+    }
+}
+
+impl PoorAllianceRule {
+    /// Whether the rule reads the patient's alliance rating after session `session`.
+    pub fn checks(&self, session: u32) -> bool {
+        self.enabled && session == self.after_sessions
+    }
+
+    /// What the rule does after session `session` given the patient's WAI-SR total: nothing
+    /// unless the alliance is poor at the checked session (Goldsmith et al. 2015); then a
+    /// re-match when that is the action and `can_rematch` (not re-matched yet, another therapist
+    /// in the pool), else stop.
+    pub fn action_after(
+        &self,
+        session: u32,
+        wai_patient: u32,
+        can_rematch: bool,
+    ) -> Option<PoorAllianceAction> {
+        if !(self.checks(session) && f64::from(wai_patient) / 12.0 < self.threshold) {
+            return None;
+        }
+        Some(
+            if self.action == PoorAllianceAction::Rematch && can_rematch {
+                PoorAllianceAction::Rematch
+            } else {
+                PoorAllianceAction::Stop
+            },
+        )
+    }
+}
+
+/// The therapist a re-matched patient moves to: one of the `pool` - 1 others than `current`,
+/// each as likely.
+///
+/// Slot: `Rematch`.
+pub fn rematch(current: u32, pool: u32, d: &WeekDraws) -> u32 {
+    let mut next = ((d.u(Slot::Rematch) * f64::from(pool - 1)) as u32).min(pool - 2);
+    if next >= current {
+        next += 1;
+    }
+    next
+}
+
+impl Policies {
+    /// What the policies do to noticing and repairing this session's rupture: an alert raises
+    /// the therapist's attunement (F1-F3), clinical support tools raise repair success (F5), and
+    /// alliance feedback may bring a rupture the patient reports, but the therapist missed, to
+    /// the therapist's attention (F4).
+    pub fn rupture_modifiers(&self, a: Alert) -> RuptureModifiers {
+        RuptureModifiers {
+            notice_boost: if a.not_on_track {
+                self.rom.attunement_boost
+            } else {
+                0.0
+            },
+            repair_boost: if a.support {
+                self.rom.support_repair_boost
+            } else {
+                0.0
+            },
+            feedback_notice: if self.alliance_feedback.enabled {
+                self.alliance_feedback.notice_probability
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Whether a policy reads the patient's alliance rating after session `session`: alliance
+    /// feedback after every session, the poor-alliance rule after its session.
+    pub fn reads_alliance_rating(&self, session: u32) -> bool {
+        self.alliance_feedback.enabled || self.poor_alliance.checks(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::WEEK_SLOTS;
+
+    fn rematch_draw(u: f64) -> WeekDraws {
+        let mut draws = [0.5; WEEK_SLOTS];
+        draws[Slot::Rematch as usize] = u;
+        WeekDraws::from_uniforms(draws)
+    }
+
+    #[test]
+    fn rematch_moves_to_each_other_therapist_of_the_pool() {
+        for current in 0..4 {
+            let mut seen = Vec::new();
+            for u in [1e-9, 0.3, 0.5, 0.9, 1.0 - 1e-9] {
+                let next = rematch(current, 4, &rematch_draw(u));
+                assert!(next != current && next < 4, "{current} -> {next}");
+                seen.push(next);
+            }
+            seen.dedup();
+            assert_eq!(seen.len(), 3, "from {current}: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn poor_alliance_rule_acts_only_on_a_poor_alliance_at_its_session() {
+        let rule = PoorAllianceRule {
+            enabled: true,
+            after_sessions: 3,
+            threshold: 3.0,
+            action: PoorAllianceAction::Rematch,
+        };
+        let poor = 12 * 3 - 1;
+        assert_eq!(rule.action_after(2, poor, true), None);
+        assert_eq!(rule.action_after(3, 12 * 3, true), None);
+        assert_eq!(
+            rule.action_after(3, poor, true),
+            Some(PoorAllianceAction::Rematch)
+        );
+        assert_eq!(
+            rule.action_after(3, poor, false),
+            Some(PoorAllianceAction::Stop)
+        );
+        let off = PoorAllianceRule {
+            enabled: false,
+            ..rule
+        };
+        assert_eq!(off.action_after(3, poor, true), None);
     }
 }

@@ -1,5 +1,7 @@
 //! Ruptures in the alliance: hazard, type and severity; detection by patient, therapist and
-//! observer; repair (a V-shape back above the pre-rupture level) or lasting strain.
+//! observer; repair or lasting strain. This module decides what happens; what a rupture and its
+//! repair do to bond, goals and tasks (the drop and the V-shape back above the pre-rupture
+//! level) is applied by `alliance::rupture`.
 //!
 //! Findings encoded: withdrawal is more frequent than confrontation and confrontation costs more
 //! collaboration at once (Schenk et al. 2019, R8); observers code more ruptures than therapists,
@@ -11,7 +13,6 @@ use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
-use crate::model::alliance::Alliance;
 use crate::model::patient::PatientTraits;
 use crate::model::therapist::TherapistTraits;
 use crate::random::{Slot, WeekDraws};
@@ -151,7 +152,7 @@ pub struct RuptureModifiers {
     pub feedback_notice: f64,
 }
 
-/// The session's rupture hazard.
+/// The session's rupture hazard (0 when ruptures are off).
 pub fn hazard(
     p: &RuptureParams,
     th: &TherapistTraits,
@@ -160,6 +161,9 @@ pub fn hazard(
     challenge: f64,
     mismatch: f64,
 ) -> f64 {
+    if !p.enabled {
+        return 0.0;
+    }
     logistic(
         p.base
             + p.challenge_weight * challenge
@@ -171,19 +175,100 @@ pub fn hazard(
     )
 }
 
-/// Whether a rupture happens this session, and if so its course. Lowers the alliance, then
-/// restores it on repair; returns the strain to add when unrepaired.
+/// A session's rupture as this module decides it: its kind and severity, the size of the
+/// alliance's immediate drop, who saw it and whether it was repaired. `alliance::rupture`
+/// applies it to the alliance; [`Rupture::event`] records it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rupture {
+    pub kind: RuptureKind,
+    pub severity: f64,
+    /// Size of the immediate drop: `alliance_drop` per unit of severity, times
+    /// `confrontation_cost` for a confrontation (R8). `alliance::rupture` shares it out over
+    /// bond, goals and tasks.
+    pub drop: f64,
+    /// The therapist noticed it in session (or learnt of it through alliance feedback).
+    pub noticed: bool,
+    /// Noticed through alliance feedback rather than in session.
+    pub via_feedback: bool,
+    pub repaired: bool,
+    pub reported_by_patient: bool,
+    pub reported_by_observer: bool,
+}
+
+impl Rupture {
+    /// The lasting strain it leaves: none when repaired, `strain_per_severity` per unit of
+    /// severity when not (R7: resolution predicts retention).
+    pub fn strain(&self, r: &RepairParams) -> f64 {
+        if self.repaired {
+            0.0
+        } else {
+            r.strain_per_severity * self.severity
+        }
+    }
+
+    /// The record of the rupture, with the alliance (mean of the components) just before it and
+    /// right after its drop, as `alliance::rupture` reports them.
+    pub fn event(&self, alliance_before: f64, alliance_after_drop: f64) -> RuptureEvent {
+        RuptureEvent {
+            kind: self.kind,
+            severity: self.severity,
+            noticed: self.noticed,
+            via_feedback: self.via_feedback,
+            repaired: self.repaired,
+            reported_by_patient: self.reported_by_patient,
+            reported_by_observer: self.reported_by_observer,
+            alliance_before,
+            alliance_after_drop,
+        }
+    }
+}
+
+/// What past ruptures leave in a dyad: lasting strain from unrepaired ones (it lowers the
+/// alliance ceiling and raises dropout) and trust from repaired ones (resolving a rupture is a
+/// corrective experience that strengthens the alliance beyond its former level: Safran & Muran;
+/// R1). Both fade from session to session; a new dyad (a re-match) starts without either.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Aftermath {
+    pub strain: f64,
+    pub trust: f64,
+}
+
+impl Aftermath {
+    /// The fading of strain and trust from one session to the next.
+    pub fn fade(&mut self, r: &RepairParams) {
+        self.strain *= r.strain_decay;
+        self.trust *= r.trust_decay;
+    }
+
+    /// Adds what this session's rupture leaves: its strain, and its severity to trust when
+    /// repaired.
+    pub fn add(&mut self, rupture: &Rupture, r: &RepairParams) {
+        self.strain += rupture.strain(r);
+        if rupture.repaired {
+            self.trust += rupture.severity;
+        }
+    }
+
+    /// Logit that trust adds to the alliance ceiling.
+    pub fn trust_focus(&self, r: &RepairParams) -> f64 {
+        r.trust_weight * self.trust
+    }
+}
+
+/// Whether a rupture happens this session, and if so its kind, severity, detection and repair.
+///
+/// Slots, in order: `RuptureOccurs`, `RuptureType`, `RuptureSeverity`, `PatientReports`,
+/// `ObserverReports`, `TherapistNotices`, `FeedbackNotice`, `Repair`.
 #[allow(clippy::too_many_arguments)]
 pub fn session_rupture(
     p: &RuptureParams,
     r: &RepairParams,
     th: &TherapistTraits,
     pt: &PatientTraits,
-    alliance: &mut Alliance,
     hazard: f64,
     m: RuptureModifiers,
     d: &WeekDraws,
-) -> Option<(RuptureEvent, f64)> {
+) -> Option<Rupture> {
     if !p.enabled || d.u(Slot::RuptureOccurs) >= hazard {
         return None;
     }
@@ -195,67 +280,65 @@ pub fn session_rupture(
     let conf = kind == RuptureKind::Confrontation;
     let scale = p.mean_severity * (0.6 + pt.rupture_sensitivity);
     let severity = (-d.u(Slot::RuptureSeverity).ln() * scale).min(1.0);
-    let before = *alliance;
     let drop = p.alliance_drop * severity * if conf { p.confrontation_cost } else { 1.0 };
-    // Confrontation strains collaboration (tasks) most; withdrawal the bond.
-    if conf {
-        alliance.lower(0.8 * drop, 0.6 * drop, 1.2 * drop);
-    } else {
-        alliance.lower(drop, 0.5 * drop, 0.7 * drop);
-    }
-    let after_drop = alliance.total();
     let sev_c = severity - 0.3;
-    let p_notice = logistic(
-        p.therapist_base
-            + p.attunement_weight * (th.attunement - 0.55)
-            + if conf { p.confrontation_salience } else { 0.0 }
-            + p.severity_salience * sev_c
-            + m.notice_boost,
-    );
     let reported_by_patient =
         d.u(Slot::PatientReports) < logistic(p.patient_base + p.patient_severity * sev_c);
     let reported_by_observer =
         d.u(Slot::ObserverReports) < logistic(p.observer_base + p.observer_severity * sev_c);
-    let mut noticed = d.u(Slot::TherapistNotices) < p_notice;
+    let mut noticed = d.u(Slot::TherapistNotices) < notice_chance(p, th, conf, sev_c, m);
     let mut via_feedback = false;
     if !noticed && reported_by_patient && d.u(Slot::FeedbackNotice) < m.feedback_notice {
         noticed = true;
         via_feedback = true;
     }
-    let repaired = r.enabled
-        && noticed
-        && d.u(Slot::Repair)
-            < logistic(
-                r.base
-                    + r.skill_weight * (th.repair_skill - 0.5)
-                    + r.fis_weight * th.fis
-                    + r.flexibility_weight * (th.flexibility - 0.67)
-                    + r.capacity_weight * pt.alliance_capacity
-                    - r.severity_weight * sev_c
-                    + m.repair_boost,
-            );
-    let strain = if repaired {
-        // V-shape: back to the level before the rupture, plus a corrective gain.
-        let g = 1.0 + r.corrective_gain;
-        alliance.bond = (alliance.bond + g * (before.bond - alliance.bond)).min(1.0);
-        alliance.goals = (alliance.goals + g * (before.goals - alliance.goals)).min(1.0);
-        alliance.tasks = (alliance.tasks + g * (before.tasks - alliance.tasks)).min(1.0);
-        0.0
-    } else {
-        r.strain_per_severity * severity
-    };
-    Some((
-        RuptureEvent {
-            kind,
-            severity,
-            noticed,
-            via_feedback,
-            repaired,
-            reported_by_patient,
-            reported_by_observer,
-            alliance_before: before.total(),
-            alliance_after_drop: after_drop,
-        },
-        strain,
-    ))
+    let repaired = r.enabled && noticed && d.u(Slot::Repair) < repair_chance(r, th, pt, sev_c, m);
+    Some(Rupture {
+        kind,
+        severity,
+        drop,
+        noticed,
+        via_feedback,
+        repaired,
+        reported_by_patient,
+        reported_by_observer,
+    })
+}
+
+/// Chance that the therapist notices a rupture in session: attunement, a confrontation's
+/// salience, severity (`sev_c`: severity above 0.3) and a not-on-track alert.
+fn notice_chance(
+    p: &RuptureParams,
+    th: &TherapistTraits,
+    conf: bool,
+    sev_c: f64,
+    m: RuptureModifiers,
+) -> f64 {
+    logistic(
+        p.therapist_base
+            + p.attunement_weight * (th.attunement - 0.55)
+            + if conf { p.confrontation_salience } else { 0.0 }
+            + p.severity_salience * sev_c
+            + m.notice_boost,
+    )
+}
+
+/// Chance that a noticed rupture is repaired: the therapist's repair skill, FIS and flexibility,
+/// the patient's alliance capacity, severity (`sev_c`) and clinical support tools.
+fn repair_chance(
+    r: &RepairParams,
+    th: &TherapistTraits,
+    pt: &PatientTraits,
+    sev_c: f64,
+    m: RuptureModifiers,
+) -> f64 {
+    logistic(
+        r.base
+            + r.skill_weight * (th.repair_skill - 0.5)
+            + r.fis_weight * th.fis
+            + r.flexibility_weight * (th.flexibility - 0.67)
+            + r.capacity_weight * pt.alliance_capacity
+            - r.severity_weight * sev_c
+            + m.repair_boost,
+    )
 }

@@ -193,6 +193,9 @@ pub struct Scale {
 
 /// One week of change. `waiting_expectancy` is the expectancy acting in a pre-treatment week
 /// (0 otherwise); `session` is the session held this week, if any.
+///
+/// Slots: `SymptomNoise`, `ShockOccurs`, `ShockSize` (natural course, every week), then in a
+/// session week `SuddenGain`, `SuddenGainSize`.
 pub fn week_change(
     p: &SymptomParams,
     scale: Scale,
