@@ -1415,13 +1415,13 @@ fn render_error(path: PathBuf) -> impl FnOnce(String) -> Error {
 fn write_chart(dir: &Path, stem: &str, chart: &RunChart) -> Result<(String, Vec<PathBuf>)> {
     let cdir = dir.join(CHART_DIR);
     let svg_name = format!("{stem}.svg");
-    let svg = plot::run_chart_svg(chart).map_err(render_error(cdir.join(&svg_name)))?;
+    let svg = plot::svg(chart).map_err(render_error(cdir.join(&svg_name)))?;
     let mut f = AtomicFile::create(&cdir, &svg_name)?;
     f.raw(svg.as_bytes())?;
     f.commit()?;
     let png = cdir.join(format!("{stem}.png"));
     let tmp = cdir.join(format!(".{stem}.tmp.png"));
-    if let Err(e) = plot::run_chart_png(chart, &tmp).map_err(render_error(png.clone())) {
+    if let Err(e) = plot::png(chart, &tmp).map_err(render_error(png.clone())) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
