@@ -352,8 +352,7 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// One item of height `h` centred at `mid`: its band, interval and marker, then its label left
-/// of the axes and its value right of them.
+/// One item of height `h` centred at `mid`: its band, interval and marker, then its text.
 fn draw_item<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &mut Panel<'_, DB>,
@@ -404,7 +403,18 @@ fn draw_item<DB: DrawingBackend>(
         root.draw(&Circle::new(at, 7, marker_fill(colour, filled)))?;
         root.draw(&Circle::new(at, 7, colour.stroke_width(3)))?;
     }
-    // Label left of the axes, value right of them, centred on the item.
+    draw_text(root, chart, it, label, mid)
+}
+
+/// An item's label left of the axes and its value right of them, centred at `mid`.
+fn draw_text<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Panel<'_, DB>,
+    it: &ForestItem,
+    label: &[String],
+    mid: f64,
+) -> DrawResult<DB> {
+    let (xlo, xhi) = (chart.x_range().start, chart.x_range().end);
     let (left, cy) = chart.backend_coord(&(xlo, mid));
     let (right, _) = chart.backend_coord(&(xhi, mid));
     let line_y = |k: usize, n: usize| cy + (2 * k as i32 + 1 - n as i32) * LINE as i32 / 2;

@@ -52,6 +52,21 @@ impl WMean {
     }
 }
 
+/// The columns of `summary.csv` that are pooled, besides `arm` and `n`.
+const SUMMARY_COLUMNS: [&str; 11] = [
+    "dropout",
+    "mean_sessions",
+    "mean_change",
+    "pre_post_d",
+    "reliable_improvement",
+    "recovery",
+    "deterioration",
+    "alliance_outcome_r",
+    "alliance_outcome_n",
+    "rupture_rate",
+    "repair_rate",
+];
+
 /// Pools `summary.csv` per arm: means over replicates weighted by patients (rates per session
 /// by sessions, the repair rate by ruptures, r by the patients it uses).
 ///
@@ -60,26 +75,19 @@ impl WMean {
 pub(super) fn pooled_summary(dir: &Path, sc: &Scenario) -> Result<Vec<PooledRow>> {
     let arms = arm_index(sc);
     let mut csv = Csv::open(&dir.join("summary.csv"))?;
-    let c = |name: &str| csv.col(name);
-    let (arm_c, n_c) = (c("arm")?, c("n")?);
-    let cols = [
-        c("dropout")?,
-        c("mean_sessions")?,
-        c("mean_change")?,
-        c("pre_post_d")?,
-        c("reliable_improvement")?,
-        c("recovery")?,
-        c("deterioration")?,
-        c("alliance_outcome_r")?,
-        c("alliance_outcome_n")?,
-        c("rupture_rate")?,
-        c("repair_rate")?,
-    ];
+    let (arm_c, n_c) = (csv.col("arm")?, csv.col("n")?);
+    let mut cols = [0; SUMMARY_COLUMNS.len()];
+    for (c, name) in cols.iter_mut().zip(SUMMARY_COLUMNS) {
+        *c = csv.col(name)?;
+    }
     let mut acc = vec![(0u64, 0u64, [WMean::default(); 10]); sc.arms.len()];
     while csv.read_record()? {
         let a = csv.arm(arm_c, &arms)?;
         let n = csv.u64(n_c)?;
-        let v: Vec<f64> = cols.iter().map(|&i| csv.f64(i)).collect::<Result<_>>()?;
+        let mut v = [0.0; SUMMARY_COLUMNS.len()];
+        for (x, &i) in v.iter_mut().zip(&cols) {
+            *x = csv.f64(i)?;
+        }
         let [
             dropout,
             sessions,
@@ -92,7 +100,7 @@ pub(super) fn pooled_summary(dir: &Path, sc: &Scenario) -> Result<Vec<PooledRow>
             r_n,
             rupt,
             rep,
-        ] = v.try_into().expect("eleven columns");
+        ] = v;
         let w = n as f64;
         let (reps, total, m) = &mut acc[a];
         *reps += 1;

@@ -178,82 +178,94 @@ fn head(h: &mut String, p: &Page) {
     );
 }
 
-/// The scenario's facts and the arms' design.
+/// The scenario's and the run's facts, and the arms' design.
 fn scenario_section(h: &mut String, p: &Page) {
-    let (sc, m) = (p.sc, p.manifest);
-    let inst = &sc.instrument;
     h.push_str("<section id=\"scenario\">\n<h2>Scenario</h2>\n<dl class=\"facts\">\n");
-    let mut fact = |k: &str, v: String| {
+    for (k, v) in scenario_facts(p).into_iter().chain(run_facts(p.manifest)) {
         let _ = writeln!(h, "<dt>{}</dt><dd>{v}</dd>", escape(k));
-    };
-    fact("Name", escape(&sc.name));
-    fact("Description", escape(&sc.description));
-    fact("Scenario file", escape(&m.scenario_source));
-    fact("Run directory", escape(&p.dir.display().to_string()));
-    fact(
-        "Seed, replicates, patients",
-        format!(
-            "seed {}; {} replicate{} of {} patients",
-            sc.run.seed,
-            sc.run.replicates,
-            if sc.run.replicates == 1 { "" } else { "s" },
-            sc.run.patients
-        ),
-    );
-    fact(
-        "Instrument",
-        escape(&format!(
-            "{}: scores {} to {}, clinical cut-off {}, reliable change {} points",
-            trace::instrument_label(inst),
-            num(inst.min, 2),
-            num(inst.max, 2),
-            num(inst.cutoff, 2),
-            num(inst.rc_threshold, 2)
-        )),
-    );
-    fact(
-        "Therapist pools",
-        escape(
-            &sc.therapist_pools
-                .iter()
-                .map(|p| format!("{} ({} therapists)", p.name, p.therapists))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-    );
-    fact(
-        "Populations",
-        escape(
-            &sc.populations
-                .iter()
-                .map(|p| format!("{} (share {})", p.name, num(p.share, 3)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-    );
-    fact(
-        "Options",
-        escape(&format!(
-            "counterfactual {}; sessions.csv {}; {} thread{}; {:.2} s",
-            if m.counterfactual { "on" } else { "off" },
-            if m.sessions { "written" } else { "not written" },
-            m.threads,
-            if m.threads == 1 { "" } else { "s" },
-            m.wall_seconds
-        )),
-    );
-    fact(
-        "Command",
-        format!("<code>{}</code>", escape(&m.command_line.join(" "))),
-    );
-    fact("bordin version", escape(&m.version));
-    arm_design(h, sc);
+    }
+    h.push_str("</dl>\n");
+    arm_design(h, p.sc);
     h.push_str("</section>\n");
+}
+
+/// What the scenario is (name, files, size, instrument, pools, populations), as HTML.
+fn scenario_facts(p: &Page) -> Vec<(&'static str, String)> {
+    let sc = p.sc;
+    let inst = &sc.instrument;
+    let list = |items: Vec<String>| escape(&items.join(", "));
+    vec![
+        ("Name", escape(&sc.name)),
+        ("Description", escape(&sc.description)),
+        ("Scenario file", escape(&p.manifest.scenario_source)),
+        ("Run directory", escape(&p.dir.display().to_string())),
+        (
+            "Seed, replicates, patients",
+            format!(
+                "seed {}; {} replicate{} of {} patients",
+                sc.run.seed,
+                sc.run.replicates,
+                if sc.run.replicates == 1 { "" } else { "s" },
+                sc.run.patients
+            ),
+        ),
+        (
+            "Instrument",
+            escape(&format!(
+                "{}: scores {} to {}, clinical cut-off {}, reliable change {} points",
+                trace::instrument_label(inst),
+                num(inst.min, 2),
+                num(inst.max, 2),
+                num(inst.cutoff, 2),
+                num(inst.rc_threshold, 2)
+            )),
+        ),
+        (
+            "Therapist pools",
+            list(
+                sc.therapist_pools
+                    .iter()
+                    .map(|p| format!("{} ({} therapists)", p.name, p.therapists))
+                    .collect(),
+            ),
+        ),
+        (
+            "Populations",
+            list(
+                sc.populations
+                    .iter()
+                    .map(|p| format!("{} (share {})", p.name, num(p.share, 3)))
+                    .collect(),
+            ),
+        ),
+    ]
+}
+
+/// How the run was made (options, command line, version), as HTML.
+fn run_facts(m: &Manifest) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "Options",
+            escape(&format!(
+                "counterfactual {}; sessions.csv {}; {} thread{}; {:.2} s",
+                if m.counterfactual { "on" } else { "off" },
+                if m.sessions { "written" } else { "not written" },
+                m.threads,
+                if m.threads == 1 { "" } else { "s" },
+                m.wall_seconds
+            )),
+        ),
+        (
+            "Command",
+            format!("<code>{}</code>", escape(&m.command_line.join(" "))),
+        ),
+        ("bordin version", escape(&m.version)),
+    ]
 }
 
 /// The arms' table: kind, pool, planned sessions, allocation.
 fn arm_design(h: &mut String, sc: &Scenario) {
-    h.push_str("</dl>\n<table id=\"arm-design\">\n<tr><th class=\"name\">arm</th><th class=\"name\">kind</th><th class=\"name\">therapist pool</th><th>planned sessions</th><th>allocation</th></tr>\n");
+    h.push_str("<table id=\"arm-design\">\n<tr><th class=\"name\">arm</th><th class=\"name\">kind</th><th class=\"name\">therapist pool</th><th>planned sessions</th><th>allocation</th></tr>\n");
     let total_alloc: f64 = sc.arms.iter().map(|a| a.allocation).sum();
     for (k, a) in sc.arms.iter().enumerate() {
         let _ = writeln!(

@@ -15,7 +15,7 @@ use crate::plot::{Chart, DrawResult};
 pub struct ChangeHistogram {
     /// Instrument display name, e.g. `PHQ-9`.
     pub instrument: String,
-    /// Bin width [points].
+    /// Bin width (points).
     pub bin: f64,
     pub rc_threshold: f64,
     pub arms: Vec<ArmHistogram>,
