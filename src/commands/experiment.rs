@@ -620,8 +620,8 @@ pub fn write(out: &Path, o: &Outcome) -> Result<()> {
     write_figure(
         out,
         "figure",
-        || plot::forest_svg(&forest),
-        |p| plot::forest_png(&forest, p),
+        || plot::svg(&forest),
+        |p| plot::png(&forest, p),
     )?;
     for s in &o.series {
         let stem = format!("figure_{}", s.name);
@@ -640,12 +640,7 @@ pub fn write(out: &Path, o: &Outcome) -> Result<()> {
         }
         csv.commit()?;
         let chart = series_chart(s);
-        write_figure(
-            out,
-            &stem,
-            || plot::series_svg(&chart),
-            |p| plot::series_png(&chart, p),
-        )?;
+        write_figure(out, &stem, || plot::svg(&chart), |p| plot::png(&chart, p))?;
     }
     Ok(())
 }

@@ -2161,13 +2161,13 @@ fn write_chart(out: &Path, c: &PowerChart) -> Result<Vec<FileRecord>> {
             source: std::io::Error::other(msg),
         }
     };
-    let svg = crate::plot::power_svg(c).map_err(render_error("power.svg"))?;
+    let svg = crate::plot::svg(c).map_err(render_error("power.svg"))?;
     let mut f = AtomicFile::create(out, "power.svg")?;
     f.raw(svg.as_bytes())?;
     let svg_record = f.commit()?;
     let tmp = out.join(PNG_TMP);
     let png = out.join("power.png");
-    if let Err(e) = crate::plot::power_png(c, &tmp).map_err(render_error("power.png")) {
+    if let Err(e) = crate::plot::png(c, &tmp).map_err(render_error("power.png")) {
         let _ = fs::remove_file(&tmp);
         return Err(e);
     }
