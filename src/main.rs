@@ -73,7 +73,12 @@ enum Command {
     /// Run an experiment folder (experiments/NN_name) and write its results table.
     Experiment {
         /// The experiment's folder (holds experiment.toml and its scenarios).
-        dir: PathBuf,
+        #[arg(required_unless_present = "list_statistics")]
+        dir: Option<PathBuf>,
+        /// Print the statistics an experiment or a calibration target may name (name,
+        /// arguments, what each computes) and exit.
+        #[arg(long)]
+        list_statistics: bool,
         /// A third of the replicates; check bands widened by two Monte Carlo SEs.
         #[arg(long)]
         quick: bool,
@@ -455,7 +460,17 @@ fn execute(cli: Cli) -> bordin::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Experiment { dir, quick, out } => {
+        Command::Experiment {
+            dir,
+            list_statistics,
+            quick,
+            out,
+        } => {
+            // Without --list-statistics, clap has required DIR.
+            let Some(dir) = dir.filter(|_| !list_statistics) else {
+                print!("{}", bordin::commands::experiment::list_statistics());
+                return Ok(ExitCode::SUCCESS);
+            };
             let outcome = bordin::commands::experiment::run(&dir, quick)?;
             let out = out.unwrap_or_else(|| dir.join("results"));
             bordin::commands::experiment::write(&out, &outcome)?;

@@ -1,6 +1,6 @@
 //! The embedded default scenario and the key reference are rendered from the code that reads
-//! each key; these tests keep the committed files current. Regenerate both with
-//! `BORDIN_BLESS=1 cargo test --test docs`.
+//! each key, the list of statistics from their registry; these tests keep the committed files
+//! current. Regenerate them with `BORDIN_BLESS=1 cargo test --test docs`.
 
 use bordin::Scenario;
 use bordin::config::render;
@@ -27,7 +27,7 @@ fn check_or_bless(path: &str, expected: &str) {
     let actual = std::fs::read_to_string(&full).unwrap_or_default();
     assert!(
         actual == expected,
-        "{path} is out of date with the code that reads the scenario; regenerate it with `BORDIN_BLESS=1 cargo test --test docs`"
+        "{path} is out of date with the code it is generated from; regenerate it with `BORDIN_BLESS=1 cargo test --test docs`"
     );
 }
 
@@ -84,4 +84,14 @@ fn overrides_of_the_default_scenario_reach_derived_defaults() {
     );
     let mean = sc.populations[0].intake_severity.nominal_mean();
     assert!((mean - 13.5).abs() < 1e-9, "GAD-7 intake mean {mean}");
+}
+
+/// docs/statistics-registry.md lists the statistics registry (as `bordin experiment
+/// --list-statistics` does), with the calibration targets that use each statistic.
+#[test]
+fn statistics_registry_doc_lists_every_statistic() {
+    check_or_bless(
+        "docs/statistics-registry.md",
+        &bordin::commands::experiment::statistics_markdown(),
+    );
 }

@@ -1,14 +1,14 @@
 //! Calibration against published findings (`configs/calibration/targets.toml`).
 //!
-//! Each target names a statistic (see [`statistics`](crate::analysis::statistics), whose functions say how each value is
-//! computed from the simulated measured data) and a calibration scenario. Every scenario runs
-//! once, with all its replicates and with counterfactuals; each statistic is computed per
-//! replicate, and the value reported is the mean over replicates with its Monte Carlo standard
-//! error (SD over replicates / sqrt(replicates)). A target passes when the value lies in its
-//! band; in `--quick` mode (fewer replicates) the band is widened by two Monte Carlo SEs, as
-//! targets.md's conventions ask for smaller runs.
+//! Each target names a statistic of the registry ([`statistics`], whose functions say how each
+//! value is computed from the simulated measured data) and a calibration scenario. Every
+//! scenario runs once, with all its replicates and with counterfactuals; each statistic is
+//! computed per replicate, and the value reported is the mean over replicates with its Monte
+//! Carlo standard error (SD over replicates / sqrt(replicates)). A target passes when the value
+//! lies in its band; in `--quick` mode (fewer replicates) the band is widened by two Monte Carlo
+//! SEs, as targets.md's conventions ask for smaller runs.
 
-use crate::analysis::statistics;
+use crate::analysis::statistics::{self, StatisticError, sample};
 
 use serde::{Deserialize, Serialize};
 
@@ -188,7 +188,7 @@ pub fn evaluate(
     sc: &Scenario,
     collected: &engine::CollectSink,
     statistic: &str,
-) -> std::result::Result<(f64, f64), String> {
+) -> std::result::Result<(f64, f64), StatisticError> {
     let mut values = Vec::new();
     for (_, therapists, outcomes) in &collected.replicates {
         let r = statistics::Replicate {
@@ -204,14 +204,8 @@ pub fn evaluate(
     if values.is_empty() {
         return Ok((f64::NAN, f64::NAN));
     }
-    let n = values.len() as f64;
-    let m = values.iter().sum::<f64>() / n;
-    let sd = if n > 1.0 {
-        (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        f64::NAN
-    };
-    Ok((m, sd / n.sqrt()))
+    let se = sample::var(&values).sqrt() / (values.len() as f64).sqrt();
+    Ok((sample::mean(&values), se))
 }
 
 fn result(t: &Target, value: f64, mc_se: f64, pass: Option<bool>) -> TargetResult {

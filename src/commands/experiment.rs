@@ -1,9 +1,10 @@
 //! Experiments: a folder with an `experiment.toml` that names its scenarios (files beside it),
-//! the statistics to report (functions of [`crate::analysis::statistics`]) and the
-//! qualitative checks its finding implies. `bordin experiment DIR` runs every scenario once
-//! (with counterfactuals), reports each statistic as a mean over replicates with its Monte
-//! Carlo SE, and writes `results.csv` and `results.md`; `--quick` uses a third of the
-//! replicates, and the tests run every experiment that way and assert its checks.
+//! the statistics to report (from the registry of [`crate::analysis::statistics`]; `bordin
+//! experiment --list-statistics` lists them) and the qualitative checks its finding implies.
+//! `bordin experiment DIR` runs every scenario once (with counterfactuals), reports each
+//! statistic as a mean over replicates with its Monte Carlo SE, and writes `results.csv` and
+//! `results.md`; `--quick` uses a third of the replicates, and the tests run every experiment
+//! that way and assert its checks.
 //!
 //! Every experiment also draws `figure.png` and `figure.svg`: a forest-style dot plot of every
 //! row and check (value, 95% Monte Carlo interval of ± 1.96 SE; a check's band as a shaded box,
@@ -351,6 +352,27 @@ fn check_figure_statistics(
         }
     }
     Ok(())
+}
+
+/// What `bordin experiment --list-statistics` prints: every statistic of the registry with its
+/// arguments, its one-line doc and the calibration targets that use it.
+pub fn list_statistics() -> String {
+    with_target_uses(statistics::render::text)
+}
+
+/// docs/statistics-registry.md: the registry as Markdown, with the targets that use each
+/// statistic.
+pub fn statistics_markdown() -> String {
+    with_target_uses(statistics::render::markdown)
+}
+
+fn with_target_uses(render: fn(&[(&str, &str)]) -> String) -> String {
+    let targets = calibrate::targets();
+    let uses: Vec<(&str, &str)> = targets
+        .iter()
+        .map(|t| (t.id.as_str(), t.statistic.as_str()))
+        .collect();
+    render(&uses)
 }
 
 /// Runs the experiment in `dir`.
