@@ -82,7 +82,10 @@ fn overrides_of_the_default_scenario_reach_derived_defaults() {
         ),
         (21.0, 4.0, 8.0)
     );
-    let mean = sc.populations[0].intake_severity.nominal_mean();
+    let mean = sc.populations[0]
+        .traits
+        .get(bordin::model::patient::PatientTrait::IntakeSeverity)
+        .nominal_mean();
     assert!((mean - 13.5).abs() < 1e-9, "GAD-7 intake mean {mean}");
 }
 

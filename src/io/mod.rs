@@ -22,6 +22,9 @@ use sha2::{Digest, Sha256};
 
 use crate::analysis::{ArmSummary, Moments, SummaryStats};
 use crate::error::{Error, Result};
+use crate::model::patient::PatientTraits;
+use crate::model::therapist::TherapistTraits;
+use crate::model::traits::Traits;
 use crate::scenario::Scenario;
 use crate::sim::engine::{PatientOutcome, ReplicateContext, Sink};
 
@@ -314,24 +317,6 @@ const SESSION_COLUMNS: &[&str] = &[
     "status",
 ];
 
-const PATIENT_TRAITS: &[&str] = &[
-    "intake_severity",
-    "set_point",
-    "warmth",
-    "dominance",
-    "interpersonal_distress",
-    "attachment_anxiety",
-    "attachment_avoidance",
-    "alliance_capacity",
-    "expectancy",
-    "motivation",
-    "rupture_sensitivity",
-    "withdrawal_tendency",
-    "preference",
-    "rating_bias",
-    "responsiveness",
-];
-
 const PATIENT_OUTCOMES: &[&str] = &[
     "intake_score",
     "final_score",
@@ -355,22 +340,10 @@ const PATIENT_OUTCOMES: &[&str] = &[
     "alliance_s3",
 ];
 
-const THERAPIST_COLUMNS: &[&str] = &[
-    "replicate",
-    "therapist_id",
-    "pool",
-    "warmth",
-    "dominance",
-    "fis",
-    "attunement",
-    "repair_skill",
-    "flexibility",
-    "rating_bias",
-    "caseload",
-    "mean_change",
-    "mean_wai_patient_s3",
-    "dropouts",
-];
+/// Columns of `therapists.csv` before and after the traits (one column per declared trait).
+const THERAPIST_ID_COLUMNS: &[&str] = &["replicate", "therapist_id", "pool"];
+const THERAPIST_CASELOAD_COLUMNS: &[&str] =
+    &["caseload", "mean_change", "mean_wai_patient_s3", "dropouts"];
 
 /// Columns of `summary.csv` (and the statistics columns of a sweep's `sweep.csv`).
 pub const SUMMARY_COLUMNS: &[&str] = &[
@@ -424,7 +397,7 @@ impl CsvSink {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        header.extend(PATIENT_TRAITS.iter().map(|s| s.to_string()));
+        header.extend(PatientTraits::DECLS.iter().map(|d| d.key.to_string()));
         header.extend(PATIENT_OUTCOMES.iter().map(|s| s.to_string()));
         if counterfactual {
             for a in &scenario.arms {
@@ -441,7 +414,12 @@ impl CsvSink {
         }
         patients.record(&header)?;
         let mut therapists = AtomicFile::create(dir, "therapists.csv")?;
-        therapists.record(THERAPIST_COLUMNS)?;
+        therapists.record(
+            THERAPIST_ID_COLUMNS
+                .iter()
+                .chain(TherapistTraits::DECLS.iter().map(|d| &d.key))
+                .chain(THERAPIST_CASELOAD_COLUMNS),
+        )?;
         let mut summary = AtomicFile::create(dir, "summary.csv")?;
         summary.record(SUMMARY_COLUMNS)?;
         Ok(CsvSink {
@@ -595,24 +573,8 @@ impl Sink for CsvSink {
             .cell(&arm.name);
         l.cell(therapist_id(ctx, scenario, o.arm, c.first_therapist));
         l.cell(therapist_id(ctx, scenario, o.arm, c.last_therapist));
-        for x in [
-            t.intake_severity,
-            t.set_point,
-            t.warmth,
-            t.dominance,
-            t.interpersonal_distress,
-            t.attachment_anxiety,
-            t.attachment_avoidance,
-            t.alliance_capacity,
-            t.expectancy,
-            t.motivation,
-            t.rupture_sensitivity,
-            t.withdrawal_tendency,
-            t.preference,
-            t.rating_bias,
-            t.responsiveness,
-        ] {
-            l.num(x, 4);
+        for d in PatientTraits::DECLS {
+            l.num(t.get(d.id), 4);
         }
         l.num(c.intake_score, 0)
             .num(c.final_score, 0)
@@ -697,22 +659,20 @@ impl Sink for CsvSink {
         for (p, pool) in ctx.therapists.iter().enumerate() {
             for (th, acc) in pool.iter().zip(&self.therapist_acc[p]) {
                 let t = &th.traits;
-                self.therapists.record([
+                let ids = [
                     rep.clone(),
                     th.id.clone(),
                     scenario.therapist_pools[p].name.clone(),
-                    num(t.warmth, 4),
-                    num(t.dominance, 4),
-                    num(t.fis, 4),
-                    num(t.attunement, 4),
-                    num(t.repair_skill, 4),
-                    num(t.flexibility, 4),
-                    num(t.rating_bias, 4),
+                ];
+                let traits = TherapistTraits::DECLS.iter().map(|d| num(t.get(d.id), 4));
+                let caseload = [
                     acc.caseload.to_string(),
                     num(acc.change.mean_or_nan(), 4),
                     num(acc.wai_s3.mean_or_nan(), 4),
                     acc.dropouts.to_string(),
-                ])?;
+                ];
+                self.therapists
+                    .record(ids.into_iter().chain(traits).chain(caseload))?;
             }
         }
         for (a, s) in self.per_replicate.iter().enumerate() {

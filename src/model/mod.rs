@@ -1,10 +1,11 @@
 //! The model: agents, their traits, and the mechanisms of a session, as pure functions of
 //! parameters, traits, state and random draws (no I/O, no threads).
 //!
-//! Agents: [`therapist`], [`patient`]. Mechanisms: [`interpersonal`] (complementarity),
-//! [`alliance`], [`rupture`] (ruptures, detection, repair), [`symptoms`], [`measures`]
-//! (instrument scores, WAI-SR), [`instrument`] (scales and reliable change), [`attendance`]
-//! (dropout and endings), [`policy`] (what an arm's policies do), [`treatment`] (arms and design).
+//! Agents: [`therapist`], [`patient`], each of their traits declared once ([`traits`]).
+//! Mechanisms: [`interpersonal`] (complementarity), [`alliance`], [`rupture`] (ruptures,
+//! detection, repair), [`symptoms`], [`measures`] (instrument scores, WAI-SR), [`instrument`]
+//! (scales and reliable change), [`attendance`] (dropout and endings), [`policy`] (what an arm's
+//! policies do), [`treatment`] (arms and design).
 
 pub mod alliance;
 pub mod attendance;
@@ -16,4 +17,5 @@ pub mod policy;
 pub mod rupture;
 pub mod symptoms;
 pub mod therapist;
+pub mod traits;
 pub mod treatment;

@@ -5,8 +5,60 @@
 use serde::Serialize;
 
 use crate::config::reader::Table;
-use crate::random::distribution::Dist;
-use crate::random::{Entity, Purpose, Streams, TraitDraws};
+use crate::model::instrument::Instrument;
+use crate::model::traits::{Range, Shape, TraitDists, declare_traits};
+use crate::random::{Entity, Purpose, Streams};
+
+declare_traits! {
+    /// One therapist's traits.
+    pub struct TherapistTraits;
+    /// A therapist trait.
+    pub enum TherapistTrait;
+    relative_keys: &[];
+
+    warmth / Warmth {
+        range: Range::Between(-1.0, 1.0),
+        default: Shape::Normal { mean: 0.45, sd: 0.2 },
+        words: Some("warmth"),
+        doc: "Therapist warmth (affiliation on the interpersonal circumplex), -1 hostile to 1 warm. Warmth invites warmth (C1) and raises the alliance ceiling.",
+    }
+    dominance / Dominance {
+        range: Range::Between(-1.0, 1.0),
+        default: Shape::Normal { mean: 0.15, sd: 0.2 },
+        words: Some("dominance"),
+        doc: "Therapist dominance (control on the circumplex), -1 submissive to 1 dominant; dominance invites deference (C1).",
+    }
+    fis / Fis {
+        range: Range::Between(-4.0, 4.0),
+        default: Shape::Normal { mean: 0.0, sd: 1.0 },
+        words: Some("FIS"),
+        doc: "Facilitative interpersonal skill, z-score: hope, persuasiveness, emotional expression, warmth, empathy, acceptance. Raises the alliance ceiling and repair; the main source of therapist effects (Anderson et al. 2009, T10).",
+    }
+    attunement / Attunement {
+        range: Range::Between(0.0, 1.0),
+        default: Shape::Beta { alpha: 5.0, beta: 4.0 },
+        words: Some("attunement"),
+        doc: "How readily the therapist notices a rupture, 0-1 (R6, R7).",
+    }
+    repair_skill / RepairSkill {
+        range: Range::Between(0.0, 1.0),
+        default: Shape::Beta { alpha: 4.0, beta: 4.0 },
+        words: Some("repair skill"),
+        doc: "How readily a noticed rupture is repaired, 0-1 (Eubanks et al. 2018, R1).",
+    }
+    flexibility / Flexibility {
+        range: Range::Between(0.0, 1.0),
+        default: Shape::Beta { alpha: 4.0, beta: 2.0 },
+        words: Some("flexibility"),
+        doc: "Flexibility, 0 rigid to 1 flexible: rigid adherence to technique under strain raises ruptures and blunts technique (Castonguay et al. 1996).",
+    }
+    rating_bias / RatingBias {
+        range: Range::Between(-2.0, 2.0),
+        default: Shape::Normal { mean: 0.0, sd: 0.3 },
+        words: Some("rating bias"),
+        doc: "The therapist's leniency when rating the alliance on the WAI-SR [item points]; therapists rate lower than patients (AL4).",
+    }
+}
 
 /// How patients of an arm are spread over the pool's therapists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -25,35 +77,9 @@ pub struct TherapistPool {
     /// Number of therapists in the pool (per replicate).
     pub therapists: u32,
     pub assignment: Assignment,
-    pub warmth: Dist,
-    pub dominance: Dist,
-    pub fis: Dist,
-    pub attunement: Dist,
-    pub repair_skill: Dist,
-    pub flexibility: Dist,
-    pub rating_bias: Dist,
-    /// The distributions above, prepared for drawing (in trait order).
-    #[serde(skip)]
-    pub samplers: Vec<crate::random::distribution::Sampler>,
-}
-
-/// One therapist's traits.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TherapistTraits {
-    /// Affiliation on the interpersonal circumplex, -1 (hostile) to 1 (warm).
-    pub warmth: f64,
-    /// Control on the circumplex, -1 (submissive) to 1 (dominant).
-    pub dominance: f64,
-    /// Facilitative interpersonal skill, z-score (Anderson et al. 2009).
-    pub fis: f64,
-    /// How readily the therapist notices ruptures, 0-1.
-    pub attunement: f64,
-    /// How readily a noticed rupture is repaired, 0-1.
-    pub repair_skill: f64,
-    /// Flexibility (1) vs rigid adherence to technique under strain (0) (Castonguay 1996).
-    pub flexibility: f64,
-    /// The therapist's leniency when rating the alliance, in WAI-SR item points.
-    pub rating_bias: f64,
+    /// The distributions of the therapists' traits.
+    #[serde(flatten)]
+    pub traits: TraitDists<TherapistTraits>,
 }
 
 /// A therapist of a replicate.
@@ -70,7 +96,7 @@ pub struct Therapist {
 
 impl TherapistPool {
     /// Reads one `[[therapist_pools]]` table.
-    pub fn read(t: &Table<'_>, index: usize) -> TherapistPool {
+    pub fn read(t: &Table<'_>, index: usize, instrument: &Instrument) -> TherapistPool {
         let default_name = if index == 0 {
             "clinic".to_string()
         } else {
@@ -97,38 +123,12 @@ impl TherapistPool {
             "random" => Assignment::Random,
             _ => Assignment::Balanced,
         };
-        let mut pool = TherapistPool {
-            samplers: Vec::new(),
+        TherapistPool {
             name,
             therapists,
             assignment,
-            warmth: t.dist("warmth", Dist::normal(0.45, 0.2, -1.0, 1.0), -1.0, 1.0,
-                "Therapist warmth (affiliation on the interpersonal circumplex), -1 hostile to 1 warm. Warmth invites warmth (C1) and raises the alliance ceiling."),
-            dominance: t.dist("dominance", Dist::normal(0.15, 0.2, -1.0, 1.0), -1.0, 1.0,
-                "Therapist dominance (control on the circumplex), -1 submissive to 1 dominant; dominance invites deference (C1)."),
-            fis: t.dist("fis", Dist::normal(0.0, 1.0, -4.0, 4.0), -4.0, 4.0,
-                "Facilitative interpersonal skill, z-score: hope, persuasiveness, emotional expression, warmth, empathy, acceptance. Raises the alliance ceiling and repair; the main source of therapist effects (Anderson et al. 2009, T10)."),
-            attunement: t.dist("attunement", Dist::Beta { alpha: 5.0, beta: 4.0, min: 0.0, max: 1.0 }, 0.0, 1.0,
-                "How readily the therapist notices a rupture, 0-1 (R6, R7)."),
-            repair_skill: t.dist("repair_skill", Dist::Beta { alpha: 4.0, beta: 4.0, min: 0.0, max: 1.0 }, 0.0, 1.0,
-                "How readily a noticed rupture is repaired, 0-1 (Eubanks et al. 2018, R1)."),
-            flexibility: t.dist("flexibility", Dist::Beta { alpha: 4.0, beta: 2.0, min: 0.0, max: 1.0 }, 0.0, 1.0,
-                "Flexibility, 0 rigid to 1 flexible: rigid adherence to technique under strain raises ruptures and blunts technique (Castonguay et al. 1996)."),
-            rating_bias: t.dist("rating_bias", Dist::normal(0.0, 0.3, -2.0, 2.0), -2.0, 2.0,
-                "The therapist's leniency when rating the alliance on the WAI-SR [item points]; therapists rate lower than patients (AL4)."),
-        };
-        pool.samplers = [
-            &pool.warmth,
-            &pool.dominance,
-            &pool.fis,
-            &pool.attunement,
-            &pool.repair_skill,
-            &pool.flexibility,
-            &pool.rating_bias,
-        ]
-        .map(Dist::sampler)
-        .to_vec();
-        pool
+            traits: TraitDists::read(t, instrument),
+        }
     }
 
     /// Draws therapist `index` of pool `pool` in a replicate. Each trait has its own region of
@@ -136,22 +136,21 @@ impl TherapistPool {
     pub fn draw(&self, streams: &Streams, replicate: u64, pool: usize, index: u32) -> Therapist {
         let id = ((pool as u64) << 32) | u64::from(index);
         let s = streams.stream(replicate, Entity::Therapist, id, Purpose::Traits, 0);
-        let mut t = TraitDraws::new(s);
-        let mut draw = |index: usize| self.samplers[index].sample(&mut t.source(index));
-        let traits = TherapistTraits {
-            warmth: draw(0),
-            dominance: draw(1),
-            fis: draw(2),
-            attunement: draw(3),
-            repair_skill: draw(4),
-            flexibility: draw(5),
-            rating_bias: draw(6),
-        };
         Therapist {
             pool,
             index,
             id: format!("{}_{:03}", self.name, index + 1),
-            traits,
+            traits: self.traits.draw(s),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traits_are_well_declared() {
+        crate::model::traits::assert_well_declared::<TherapistTraits>();
     }
 }

@@ -190,7 +190,7 @@ fn read_scenario(ctx: &Ctx, root: &Node) -> Scenario {
         Some(ts) => ts
             .iter()
             .enumerate()
-            .map(|(i, pt)| TherapistPool::read(pt, i))
+            .map(|(i, pt)| TherapistPool::read(pt, i, &instrument))
             .collect(),
         None => {
             // The default pool, read from an empty table so its keys are documented.
@@ -199,7 +199,7 @@ fn read_scenario(ctx: &Ctx, root: &Node) -> Scenario {
                 loc: t.location().clone(),
             };
             let pt = table_at(ctx, &t, "therapist_pools", &empty);
-            let p = TherapistPool::read(&pt, 0);
+            let p = TherapistPool::read(&pt, 0, &instrument);
             pt.finish();
             vec![p]
         }
