@@ -26,7 +26,8 @@ use crate::analysis::ArmSummary;
 use crate::error::{Error, Result};
 use crate::io::AtomicFile;
 use crate::scenario::{self, Scenario};
-use crate::sim::engine::{self, PatientOutcome, ReplicateContext, RunOptions, Sink};
+use crate::sim::allocation::ReplicateContext;
+use crate::sim::engine::{self, PatientOutcome, RunOptions, Sink};
 
 /// The state file of a sweep directory (what is being swept, and its hashes).
 pub const STATE_FILE: &str = "sweep.json";

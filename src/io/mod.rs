@@ -26,7 +26,8 @@ use crate::model::patient::PatientTraits;
 use crate::model::therapist::TherapistTraits;
 use crate::model::traits::Traits;
 use crate::scenario::Scenario;
-use crate::sim::engine::{PatientOutcome, ReplicateContext, Sink};
+use crate::sim::allocation::ReplicateContext;
+use crate::sim::engine::{PatientOutcome, Sink};
 
 const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 

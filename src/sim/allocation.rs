@@ -10,7 +10,13 @@ use crate::model::patient::Patient;
 use crate::model::therapist::{Assignment, Therapist};
 use crate::random::{Entity, Purpose, Streams};
 use crate::scenario::Scenario;
-use crate::sim::engine::ReplicateContext;
+
+/// The therapists of one replicate, per pool.
+#[derive(Debug)]
+pub struct ReplicateContext {
+    pub replicate: u64,
+    pub therapists: Vec<Vec<Therapist>>,
+}
 
 /// The allocation of patients to arms by permuted blocks: within each block the arms appear in
 /// their ratio (largest remainder), in random order.

@@ -22,7 +22,9 @@ use crate::model::therapist::Therapist;
 use crate::model::treatment::ArmKind;
 use crate::random::Streams;
 use crate::scenario::Scenario;
-use crate::sim::allocation::{Placement, ReplicatePlan, draw_patient, random_therapist};
+use crate::sim::allocation::{
+    Placement, ReplicateContext, ReplicatePlan, draw_patient, random_therapist,
+};
 use crate::sim::course::{self, Course, CourseInput};
 
 /// Options of a run that are not part of the scenario.
@@ -47,13 +49,6 @@ impl Default for RunOptions {
             batch_chunks: 32,
         }
     }
-}
-
-/// The therapists of one replicate, per pool.
-#[derive(Debug)]
-pub struct ReplicateContext {
-    pub replicate: u64,
-    pub therapists: Vec<Vec<Therapist>>,
 }
 
 /// A patient's outcome under one arm.
