@@ -85,8 +85,17 @@ pub enum ParamError {
         value: String,
     },
     /// Setting the key gives these problems (no such key, or out of its range).
-    #[error("{}", .0.iter().map(|d| format!("{}: {}", d.path, d.message)).collect::<Vec<_>>().join("; "))]
+    #[error("{}", problems(.0))]
     NotAKey(Vec<Diagnostic>),
+}
+
+/// Diagnostics in one line: `path: message; path: message`.
+pub fn problems(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.path, d.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A scenario that takes new values for its numbers: the scenario, read from a tree in which
