@@ -208,7 +208,7 @@ impl Plan {
 /// treatment arm (keeping its name), and its therapists are drawn from the treatment pool's
 /// distributions (the control's own pool keeps its name and size; a waitlist control gets a new
 /// pool like the treatment's; a shared pool stays shared).
-pub fn null_scenario(sc: &Scenario) -> Scenario {
+fn null_scenario(sc: &Scenario) -> Scenario {
     let mut null = sc.clone();
     let mut arm = sc.arms[1].clone();
     arm.name = sc.arms[0].name.clone();

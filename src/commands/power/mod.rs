@@ -13,12 +13,11 @@
 //! Conventions: the FIRST arm of the scenario is the control, the SECOND the treatment; every
 //! effect is treatment minus control on the instrument's score (negative: the treatment lowers
 //! symptoms), Cohen's d included.
-
 //!
-//! The command reads as its steps: [`settings`] (the flags checked), [`assume`] (priors over
-//! scenario keys), [`design`] (the plan, its design points and the target-power search),
-//! [`simulate`] (one trial as a trial observes it), [`analyses`] (the three analyses),
-//! [`summary`] (power, Monte Carlo errors, the table and the chart) and [`output`] (files).
+//! The files follow the steps: `settings` (the flags checked), `assume` (priors over scenario
+//! keys), `design` (the plan, its design points and the target-power search), `simulate` (one
+//! trial as a trial observes it), `analyses` (the three analyses), `summary` (power, Monte
+//! Carlo errors, the table and the chart) and `output` (the files written).
 
 mod analyses;
 mod assume;
@@ -37,19 +36,21 @@ use crate::scenario::Scenario;
 
 pub use analyses::{Estimate, ReplicateResult};
 pub use assume::Assumption;
-pub use design::{DesignPoint, Plan, PowerResults, TargetResult, compute, null_scenario};
-pub use output::{DATASET_DIR, POWER_FILES, dataset_name};
-pub use settings::{Analysis, Missing, PowerSettings, Schedule, parse_n_list};
+pub use design::{DesignPoint, Plan, PowerResults, TargetResult, compute};
+pub use settings::{Analysis, Missing, PowerSettings, Schedule};
 pub use simulate::{Hypothesis, Occasion, PatientData, TrialData};
-pub use summary::{PowerRow, chart, summarise, table, wilson};
+pub use summary::PowerRow;
+
+use output::dataset_name;
+use settings::parse_n_list;
 
 /// The scenario `bordin power` uses when none is given: `configs/power_two_arm.toml`.
-pub const DEFAULT_POWER_SCENARIO: &str = include_str!("../../../configs/power_two_arm.toml");
+const DEFAULT_POWER_SCENARIO: &str = include_str!("../../../configs/power_two_arm.toml");
 
 /// Smallest number of patients per arm accepted.
-pub const MIN_N_PER_ARM: u64 = 4;
+const MIN_N_PER_ARM: u64 = 4;
 
-/// Loads a scenario file (or [`DEFAULT_POWER_SCENARIO`] when `path` is `None`) with `--set`
+/// Loads a scenario file (or `configs/power_two_arm.toml` when `path` is `None`) with `--set`
 /// overrides.
 ///
 /// # Errors
@@ -192,7 +193,7 @@ pub fn run(req: &PowerRequest) -> Result<PowerReport> {
     )?);
     Ok(PowerReport {
         out: req.out.clone(),
-        table: table(&plan, &results),
+        table: summary::table(&plan, &results),
         files,
         results,
         wall_seconds,

@@ -15,7 +15,7 @@ use super::simulate::{Hypothesis, TrialData};
 use super::summary::{PowerRow, chart};
 
 /// The files `bordin power` writes at the top of its output directory.
-pub const POWER_FILES: &[&str] = &[
+const POWER_FILES: &[&str] = &[
     "power.csv",
     "replicates.csv",
     "target.csv",
@@ -28,10 +28,10 @@ pub const POWER_FILES: &[&str] = &[
 const PNG_TMP: &str = ".power.tmp.png";
 
 /// Subdirectory of the trial datasets written by `--emit-datasets`.
-pub const DATASET_DIR: &str = "datasets";
+const DATASET_DIR: &str = "datasets";
 
 /// The file name of a dataset, relative to the output directory.
-pub fn dataset_name(n: u64, hypothesis: Hypothesis, replicate: u64) -> String {
+pub(super) fn dataset_name(n: u64, hypothesis: Hypothesis, replicate: u64) -> String {
     format!(
         "{DATASET_DIR}/n{n:04}_{}_rep{replicate:04}.csv",
         hypothesis.as_str()

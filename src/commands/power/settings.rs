@@ -166,8 +166,8 @@ impl Missing {
 /// dropped).
 ///
 /// # Errors
-/// [`Error::Usage`] for an empty list, a non-integer or a value below [`MIN_N_PER_ARM`].
-pub fn parse_n_list(s: &str) -> Result<Vec<u64>> {
+/// [`Error::Usage`] for an empty list, a non-integer or a value below `MIN_N_PER_ARM`.
+pub(super) fn parse_n_list(s: &str) -> Result<Vec<u64>> {
     let mut v = Vec::new();
     for item in s.split(',').map(str::trim) {
         match item.parse::<u64>() {

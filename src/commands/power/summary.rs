@@ -64,7 +64,7 @@ fn sd(xs: &[f64]) -> f64 {
 }
 
 /// Wilson score interval of a proportion (95%).
-pub fn wilson(p: f64, n: u64) -> (f64, f64) {
+fn wilson(p: f64, n: u64) -> (f64, f64) {
     let n = n as f64;
     let z = dist::norm_quantile(0.975);
     let z2 = z * z;
@@ -74,7 +74,7 @@ pub fn wilson(p: f64, n: u64) -> (f64, f64) {
 }
 
 /// Summarises one analysis (index `k` of the settings' analyses) of a design point.
-pub fn summarise(
+pub(super) fn summarise(
     n: u64,
     k: usize,
     effect: &[ReplicateResult],
@@ -136,7 +136,7 @@ pub fn summarise(
 }
 
 /// The printed table: one line per design point and analysis, then the target search.
-pub fn table(plan: &Plan, res: &PowerResults) -> String {
+pub(super) fn table(plan: &Plan, res: &PowerResults) -> String {
     let s = &plan.settings;
     let sc = &plan.scenario;
     let mut out = String::new();
@@ -226,7 +226,7 @@ pub fn table(plan: &Plan, res: &PowerResults) -> String {
 }
 
 /// The power chart's data: one series per analysis, over every n simulated.
-pub fn chart(plan: &Plan, res: &PowerResults) -> PowerChart {
+pub(super) fn chart(plan: &Plan, res: &PowerResults) -> PowerChart {
     let s = &plan.settings;
     let sc = &plan.scenario;
     let series = s
