@@ -138,15 +138,38 @@ pub(super) fn summarise(
 /// The printed table: one line per design point and analysis, then the target search.
 pub(super) fn table(plan: &Plan, res: &PowerResults) -> String {
     let s = &plan.settings;
-    let sc = &plan.scenario;
-    let mut out = String::new();
-    let (pct, f2) = (table_percent, table_2dp);
     // With --assume the power column is the assurance (expected power over the priors).
-    let (label, pw) = if s.assume.is_empty() {
-        ("power", 6)
+    let label = if s.assume.is_empty() {
+        "power"
     } else {
-        ("assurance", 9)
+        "assurance"
     };
+    let mut out = rows_table(&res.rows, label);
+    for t in &res.targets {
+        let _ = writeln!(
+            out,
+            "target {label} {}: {} {} n = {} per arm ({label} {} +/- {} MC SE)",
+            table_percent(t.target_power),
+            t.analysis.as_str(),
+            if t.reached {
+                "reaches it from"
+            } else {
+                "does not reach it up to --max-n;"
+            },
+            t.n_per_arm,
+            table_percent(t.power),
+            table_percent(t.power_mc_se)
+        );
+    }
+    out.push_str(&footnote(plan));
+    out
+}
+
+/// One line per design point and analysis, under a header whose power column is `label`.
+fn rows_table(rows: &[PowerRow], label: &str) -> String {
+    let (pct, f2) = (table_percent, table_2dp);
+    let pw = label.len().max(6);
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "{:>5}  {:<16}  {:>pw$}  {:<15}  {:>6}  {:>6}  {:>8}  {:>8}  {:>6}  {:>7}  {:>5}  {:>6}",
@@ -163,7 +186,7 @@ pub(super) fn table(plan: &Plan, res: &PowerResults) -> String {
         "ICC",
         "d"
     );
-    for r in &res.rows {
+    for r in rows {
         let _ = writeln!(
             out,
             "{:>5}  {:<16}  {:>pw$}  {:<15}  {:>6}  {:>6}  {:>8}  {:>8}  {:>6}  {:>7}  {:>5}  {:>6}",
@@ -181,25 +204,15 @@ pub(super) fn table(plan: &Plan, res: &PowerResults) -> String {
             f2(r.d)
         );
     }
-    for t in &res.targets {
-        let _ = writeln!(
-            out,
-            "target {label} {}: {} {} n = {} per arm ({label} {} +/- {} MC SE)",
-            pct(t.target_power),
-            t.analysis.as_str(),
-            if t.reached {
-                "reaches it from"
-            } else {
-                "does not reach it up to --max-n;"
-            },
-            t.n_per_arm,
-            pct(t.power),
-            pct(t.power_mc_se)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "{}: {} (control) vs {} (treatment), {} replicates per design point, alpha {}, schedule {}, missing {}; effects are {} minus {} on {} (negative: the treatment lowers scores); type I error from the same design with the arms made equivalent.",
+    out
+}
+
+/// What the table shows: the arms, the design, the conventions and the priors.
+fn footnote(plan: &Plan) -> String {
+    let s = &plan.settings;
+    let sc = &plan.scenario;
+    let mut out = format!(
+        "{}: {} (control) vs {} (treatment), {} replicates per design point, alpha {}, schedule {}, missing {}; effects are {} minus {} on {} (negative: the treatment lowers scores); type I error from the same design with the arms made equivalent.\n",
         sc.name,
         sc.arms[0].name,
         sc.arms[1].name,
@@ -229,26 +242,6 @@ pub(super) fn table(plan: &Plan, res: &PowerResults) -> String {
 pub(super) fn chart(plan: &Plan, res: &PowerResults) -> PowerChart {
     let s = &plan.settings;
     let sc = &plan.scenario;
-    let series = s
-        .analyses
-        .iter()
-        .map(|&a| PowerSeries {
-            label: a.as_str().to_string(),
-            style: Analysis::ALL.iter().position(|&b| b == a).unwrap_or(0),
-            points: res
-                .rows
-                .iter()
-                .filter(|r| r.analysis == a)
-                .map(|r| PowerPoint {
-                    n: r.n_per_arm as f64,
-                    power: r.power,
-                    power_se: r.power_mc_se,
-                    type1: r.type1,
-                    type1_se: r.type1_mc_se,
-                })
-                .collect(),
-        })
-        .collect();
     let mut subtitle = format!(
         "{} (treatment) vs {} (control) on {}; {} simulated trials per point; schedule {}, missing data {}",
         sc.arms[1].name,
@@ -285,6 +278,28 @@ pub(super) fn chart(plan: &Plan, res: &PowerResults) -> PowerChart {
             Some(t) => format!("target power {t}"),
             None => "power 0.8 (a usual target)".into(),
         },
-        series,
+        series: series(&s.analyses, &res.rows),
     }
+}
+
+/// One series per analysis (its style by its place among all analyses), over every n.
+fn series(analyses: &[Analysis], rows: &[PowerRow]) -> Vec<PowerSeries> {
+    analyses
+        .iter()
+        .map(|&a| PowerSeries {
+            label: a.as_str().to_string(),
+            style: Analysis::ALL.iter().position(|&b| b == a).unwrap_or(0),
+            points: rows
+                .iter()
+                .filter(|r| r.analysis == a)
+                .map(|r| PowerPoint {
+                    n: r.n_per_arm as f64,
+                    power: r.power,
+                    power_se: r.power_mc_se,
+                    type1: r.type1,
+                    type1_se: r.type1_mc_se,
+                })
+                .collect(),
+        })
+        .collect()
 }

@@ -127,27 +127,26 @@ fn range_values(t: &dyn toml_edit::TableLike) -> std::result::Result<Vec<AxisVal
     }
     let ints = from.1 && to.1 && step.1;
     Ok((0..count as usize)
-        .map(|i| {
-            if ints {
-                let v = (from.0 as i64) + i as i64 * (step.0 as i64);
-                AxisValue {
-                    toml: v.to_string(),
-                    cell: v.to_string(),
-                }
-            } else {
-                // 12 significant digits: 0.1 + 2 * 0.1 is 0.3, not 0.30000000000000004.
-                let raw = from.0 + i as f64 * step.0;
-                let v: f64 = format!("{raw:.11e}")
-                    .parse()
-                    .expect("formatted float parses");
-                let s = float_toml(v);
-                AxisValue {
-                    toml: s.clone(),
-                    cell: s,
-                }
-            }
-        })
+        .map(|i| range_value(from.0, step.0, i, ints))
         .collect())
+}
+
+/// Value `i` of a range from `from` by `step` (integers when all three were).
+fn range_value(from: f64, step: f64, i: usize, ints: bool) -> AxisValue {
+    let text = if ints {
+        ((from as i64) + i as i64 * (step as i64)).to_string()
+    } else {
+        // 12 significant digits: 0.1 + 2 * 0.1 is 0.3, not 0.30000000000000004.
+        let raw = from + i as f64 * step;
+        let v: f64 = format!("{raw:.11e}")
+            .parse()
+            .expect("formatted float parses");
+        float_toml(v)
+    };
+    AxisValue {
+        toml: text.clone(),
+        cell: text,
+    }
 }
 
 /// The value index of each axis of sizes `sizes` at design point `p` (the last axis changes

@@ -19,11 +19,41 @@ use super::state::{State, read_state, unit_path, write_state};
 /// [`Error::Usage`] for missing state files, different sweeps or missing units; write
 /// failures.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf> {
-    if dirs.is_empty() {
-        return Err(Error::Usage(
-            "merge needs at least one sweep directory".into(),
-        ));
+    let state = common_state(dirs)?;
+    let mut files = Vec::with_capacity(state.units as usize);
+    let mut missing = Vec::new();
+    for k in 0..state.units {
+        match dirs.iter().map(|d| unit_path(d, k)).find(|p| p.is_file()) {
+            Some(p) => files.push(p),
+            None => missing.push(k),
+        }
     }
+    if !missing.is_empty() {
+        return Err(incomplete(dirs, &state, &missing));
+    }
+    fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    if read_state(out)?.is_none() {
+        write_state(out, &state)?;
+    }
+    let mut f = AtomicFile::create(out, SWEEP_CSV)?;
+    f.record(&state.header)?;
+    for p in files {
+        let bytes = fs::read(&p).map_err(|source| Error::Write {
+            path: p.clone(),
+            source,
+        })?;
+        let rows = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        f.rows_raw(&bytes, rows)?;
+    }
+    f.commit()?;
+    Ok(out.join(SWEEP_CSV))
+}
+
+/// The state of the sweep the directories hold, if they hold shards of one sweep.
+fn common_state(dirs: &[PathBuf]) -> Result<State> {
     let mut state: Option<State> = None;
     for d in dirs {
         let s = read_state(d)?.ok_or_else(|| {
@@ -52,52 +82,27 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf> {
             }
         }
     }
-    let state = state.expect("at least one directory");
-    let mut files = Vec::with_capacity(state.units as usize);
-    let mut missing = Vec::new();
-    for k in 0..state.units {
-        match dirs.iter().map(|d| unit_path(d, k)).find(|p| p.is_file()) {
-            Some(p) => files.push(p),
-            None => missing.push(k),
-        }
+    state.ok_or_else(|| Error::Usage("merge needs at least one sweep directory".into()))
+}
+
+/// The missing units (the first 20) and what to do.
+fn incomplete(dirs: &[PathBuf], state: &State, missing: &[u64]) -> Error {
+    let shown = 20;
+    let mut msg = format!(
+        "the sweep is incomplete: {} of {} units missing in {}:\n",
+        missing.len(),
+        state.units,
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for &k in missing.iter().take(shown) {
+        msg.push_str(&format!("  {}\n", state.unit_label(k)));
     }
-    if !missing.is_empty() {
-        let shown = 20;
-        let mut msg = format!(
-            "the sweep is incomplete: {} of {} units missing in {}:\n",
-            missing.len(),
-            state.units,
-            dirs.iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        for &k in missing.iter().take(shown) {
-            msg.push_str(&format!("  {}\n", state.unit_label(k)));
-        }
-        if missing.len() > shown {
-            msg.push_str(&format!("  ... and {} more\n", missing.len() - shown));
-        }
-        msg.push_str("run the missing shards again (finished units are skipped), then merge\n");
-        return Err(Error::Usage(msg));
+    if missing.len() > shown {
+        msg.push_str(&format!("  ... and {} more\n", missing.len() - shown));
     }
-    fs::create_dir_all(out).map_err(|source| Error::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    if read_state(out)?.is_none() {
-        write_state(out, &state)?;
-    }
-    let mut f = AtomicFile::create(out, SWEEP_CSV)?;
-    f.record(&state.header)?;
-    for p in files {
-        let bytes = fs::read(&p).map_err(|source| Error::Write {
-            path: p.clone(),
-            source,
-        })?;
-        let rows = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-        f.rows_raw(&bytes, rows)?;
-    }
-    f.commit()?;
-    Ok(out.join(SWEEP_CSV))
+    msg.push_str("run the missing shards again (finished units are skipped), then merge\n");
+    Error::Usage(msg)
 }
