@@ -227,15 +227,8 @@ impl Tunable {
     /// The whole scenario read again with `value` at `segs`, as `--set` would give it.
     fn read_whole(&self, segs: &[Seg], value: Node) -> Result<Scenario, ScenarioError> {
         let mut tree = self.tree.clone();
-        let loc = value.loc.clone();
-        let errors = reader::apply_override(&mut tree, segs, value)
-            .err()
-            .map(|message| Diagnostic {
-                path: reader::path_string(segs),
-                message,
-                loc,
-            });
-        read::read_tree(&tree, &self.source_name, errors.into_iter().collect())
+        let errors = read::apply(&mut tree, segs, value).into_iter().collect();
+        read::read_tree(&tree, &self.source_name, errors)
     }
 
     /// The problem of a key in an element the scenario does not have (`arms[2]` of two arms).

@@ -59,11 +59,21 @@ fn apply_set(root: &mut Node, text: &str) -> Option<Diagnostic> {
             loc,
         });
     };
-    let node = reader::parse_override_value(value.trim(), text);
-    reader::apply_override(root, &segs, node)
+    apply(
+        root,
+        &segs,
+        reader::parse_override_value(value.trim(), text),
+    )
+}
+
+/// Puts `value` at `segs` in the tree, as `--set` does; the problem, if any, located at the
+/// value.
+pub(super) fn apply(root: &mut Node, segs: &[Seg], value: Node) -> Option<Diagnostic> {
+    let loc = value.loc.clone();
+    reader::apply_override(root, segs, value)
         .err()
         .map(|message| Diagnostic {
-            path: reader::path_string(&segs),
+            path: reader::path_string(segs),
             message,
             loc,
         })
