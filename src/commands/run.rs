@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::VERSION;
 use crate::analysis::SummaryStats;
 use crate::error::Result;
-use crate::io::{AtomicFile, CsvSink, FileRecord};
-use crate::scenario::{self, Scenario};
+use crate::io::manifest::Manifest;
+use crate::io::{CsvSink, FileRecord};
+use crate::scenario::Scenario;
 use crate::sim::engine::{self, RunOptions};
 
 /// Everything `bordin run` needs.
@@ -43,7 +43,7 @@ pub struct RunReport {
 /// # Errors
 /// Usage errors (a non-empty output directory, a bad thread count) and write failures.
 pub fn run(req: &RunRequest) -> Result<RunReport> {
-    engine::check_threads(req.threads)?;
+    crate::sim::engine::check_threads(req.threads)?;
     crate::io::prepare_dir(&req.out, req.force)?;
     let pool = crate::sim::engine::thread_pool(req.threads)?;
     let threads = pool.current_num_threads();
@@ -79,24 +79,19 @@ fn write_manifest(
     wall_seconds: f64,
 ) -> Result<FileRecord> {
     let sc = &req.scenario;
-    let manifest = serde_json::json!({
-        "bordin_version": VERSION,
-        "scenario_name": sc.name,
-        "scenario_source": req.scenario_source,
-        "seed": sc.run.seed,
-        "replicates": sc.run.replicates,
-        "patients_per_replicate": sc.run.patients,
-        "counterfactual": req.counterfactual,
-        "sessions_output": if req.sessions_output { "all" } else { "none" },
-        "threads": threads,
-        "wall_time_seconds": wall_seconds,
-        "command_line": req.command_line,
-        "files": files,
-        "resolved_scenario": scenario::resolved_toml(sc),
-    });
-    let mut f = AtomicFile::create(&req.out, "manifest.json")?;
-    let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
-    f.raw(text.as_bytes())?;
-    f.raw(b"\n")?;
-    f.commit()
+    Manifest::new(
+        sc,
+        &req.scenario_source,
+        &req.command_line,
+        threads,
+        wall_seconds,
+    )
+    .with("replicates", sc.run.replicates)
+    .with("patients_per_replicate", sc.run.patients)
+    .with("counterfactual", req.counterfactual)
+    .with(
+        "sessions_output",
+        if req.sessions_output { "all" } else { "none" },
+    )
+    .write(&req.out, files)
 }

@@ -40,6 +40,11 @@ pub fn path_string(path: &[Seg]) -> String {
     s
 }
 
+/// How a key path is written, for the messages of `--set` and `--assume` about a path that
+/// [`parse_path`] refuses.
+pub const PATH_SYNTAX: &str =
+    "expected keys joined by dots, with [i] for array elements, e.g. arms[1].technique_potency";
+
 /// Parses `arms[1].technique_potency` or `arms.1.technique_potency` into segments.
 pub fn parse_path(text: &str) -> Option<Vec<Seg>> {
     let mut out = Vec::new();

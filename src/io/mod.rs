@@ -11,6 +11,7 @@
 //! ([`Sink::render`]) and only copied to the files in order; every cell written that way is a
 //! number, a fixed word or a validated name (`[a-z0-9_]`), so none needs CSV quoting.
 
+pub mod manifest;
 pub mod progress;
 
 use std::fmt::Write as _;
@@ -116,6 +117,15 @@ pub struct FileRecord {
     pub sha256: String,
 }
 
+/// The lower-case hexadecimal SHA-256 of `bytes`, as manifests record files.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Appends a CSV field, quoted when it has to be (RFC 4180).
 fn push_field(line: &mut String, field: &str) {
     if field.contains([',', '"', '\n', '\r']) {
@@ -208,7 +218,7 @@ impl AtomicFile {
                 .unwrap_or_default(),
             rows: self.rows.saturating_sub(1),
             bytes,
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: hex(&digest),
         })
     }
 }

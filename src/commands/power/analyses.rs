@@ -1,0 +1,278 @@
+//! The analyses of a simulated trial: ANCOVA (HC3), the endpoint mixed model (therapist random
+//! intercept) and the three-level growth model, each a t test of the arm contrast with its
+//! 1 - alpha interval.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::stats::lmm::{RandomTerm, fit_lmm};
+use crate::stats::longitudinal::{growth_design, three_level};
+use crate::stats::ols::{HcType, ols};
+use crate::stats::{Design, cohens_d, dist};
+
+use super::design::Plan;
+use super::settings::{Analysis, Missing};
+use super::simulate::TrialData;
+
+/// One analysis of one replicate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    pub analysis: Analysis,
+    /// Treatment minus control at the end (NaN when the fit failed).
+    pub estimate: f64,
+    pub se: f64,
+    pub df: f64,
+    pub p: f64,
+    /// Interval at level 1 - alpha.
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Patients in the analysis.
+    pub n_analysed: usize,
+    /// Why the fit failed.
+    pub error: Option<String>,
+}
+
+impl Estimate {
+    fn failed(analysis: Analysis, n_analysed: usize, error: String) -> Estimate {
+        Estimate {
+            analysis,
+            estimate: f64::NAN,
+            se: f64::NAN,
+            df: f64::NAN,
+            p: f64::NAN,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+            n_analysed,
+            error: Some(error),
+        }
+    }
+
+    /// Significant at `alpha` (a failed fit never is).
+    pub fn rejects(&self, alpha: f64) -> bool {
+        self.error.is_none() && self.p < alpha
+    }
+}
+
+/// Everything kept of one replicate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplicateResult {
+    pub replicate: u64,
+    pub true_effect: f64,
+    /// Share of randomised patients who dropped out.
+    pub dropout: f64,
+    /// ICC of the endpoint mixed model (NaN when not fitted or failed).
+    pub icc: f64,
+    /// Cohen's d of the endpoint scores analysed, treatment minus control.
+    pub d: f64,
+    /// One per analysis, in the order of the settings.
+    pub estimates: Vec<Estimate>,
+    /// The values drawn for the `--assume` keys, in their order (empty without).
+    pub assumed: Vec<f64>,
+}
+
+impl Plan {
+    /// Fits every analysis of the settings to one simulated trial.
+    pub fn analyse(&self, data: &TrialData) -> ReplicateResult {
+        let alpha = self.settings.alpha;
+        let endpoint = EndpointData::new(data, self.settings.missing);
+        let mut icc = f64::NAN;
+        let estimates = self
+            .settings
+            .analyses
+            .iter()
+            .map(|&a| match a {
+                Analysis::Ancova => endpoint.ancova(alpha),
+                Analysis::LmmEndpoint => {
+                    let (e, i) = endpoint.lmm(alpha);
+                    icc = i;
+                    e
+                }
+                Analysis::LmmLongitudinal => growth(data, self.settings.missing, alpha),
+            })
+            .collect();
+        let arm = |treated: bool| -> Vec<f64> {
+            endpoint
+                .end
+                .iter()
+                .zip(&endpoint.treat)
+                .filter(|&(_, &tr)| (tr == 1.0) == treated)
+                .map(|(&y, _)| y)
+                .collect()
+        };
+        let (t, c) = (arm(true), arm(false));
+        ReplicateResult {
+            replicate: data.replicate,
+            true_effect: data.true_effect,
+            dropout: data.patients.iter().filter(|p| p.dropped_out()).count() as f64
+                / data.patients.len().max(1) as f64,
+            icc,
+            d: cohens_d(&t, &c).map_or(f64::NAN, |e| e.cohens_d),
+            estimates,
+            assumed: data.assumed.clone(),
+        }
+    }
+}
+
+/// The endpoint data set of a trial under a missing-data rule.
+struct EndpointData {
+    end: Vec<f64>,
+    intake: Vec<f64>,
+    treat: Vec<f64>,
+    therapist: Vec<Option<usize>>,
+}
+
+impl EndpointData {
+    fn new(data: &TrialData, missing: Missing) -> EndpointData {
+        let mut d = EndpointData {
+            end: Vec::new(),
+            intake: Vec::new(),
+            treat: Vec::new(),
+            therapist: Vec::new(),
+        };
+        for p in &data.patients {
+            let end = match (p.end(), missing) {
+                (Some(y), _) => y,
+                (None, Missing::Locf) => p.last_observed(),
+                (None, _) => continue,
+            };
+            d.end.push(end);
+            d.intake.push(p.intake);
+            d.treat.push(if p.treat { 1.0 } else { 0.0 });
+            d.therapist.push(p.therapist);
+        }
+        d
+    }
+
+    fn design(&self) -> Design {
+        Design::intercept(self.end.len())
+            .with("intake", self.intake.clone())
+            .with("treat", self.treat.clone())
+    }
+
+    fn ancova(&self, alpha: f64) -> Estimate {
+        let n = self.end.len();
+        match ols(&self.end, &self.design()) {
+            Ok(fit) => {
+                let c = &fit.robust(HcType::HC3)[2];
+                estimate(Analysis::Ancova, c.estimate, c.se, c.df, n, alpha)
+            }
+            Err(e) => Estimate::failed(Analysis::Ancova, n, e.to_string()),
+        }
+    }
+
+    /// The endpoint mixed model and its ICC.
+    fn lmm(&self, alpha: f64) -> (Estimate, f64) {
+        let n = self.end.len();
+        // Therapists, then a singleton group for each patient without one (waitlist).
+        let mut codes: BTreeMap<usize, usize> = BTreeMap::new();
+        for t in self.therapist.iter().flatten() {
+            let next = codes.len();
+            codes.entry(*t).or_insert(next);
+        }
+        let mut next = codes.len();
+        let groups: Vec<usize> = self
+            .therapist
+            .iter()
+            .map(|t| match t {
+                Some(t) => codes[t],
+                None => {
+                    next += 1;
+                    next - 1
+                }
+            })
+            .collect();
+        let fit = fit_lmm(
+            &self.end,
+            &self.design(),
+            &[RandomTerm::intercept("therapist", &groups)],
+        );
+        match fit {
+            Ok(fit) => {
+                let c = &fit.coefs[2];
+                (
+                    estimate(Analysis::LmmEndpoint, c.estimate, c.se, c.df, n, alpha),
+                    fit.icc().unwrap_or(f64::NAN),
+                )
+            }
+            Err(e) => (
+                Estimate::failed(Analysis::LmmEndpoint, n, e.to_string()),
+                f64::NAN,
+            ),
+        }
+    }
+}
+
+/// The three-level growth model; the effect is T x (time:treat), T the end week.
+fn growth(data: &TrialData, missing: Missing, alpha: f64) -> Estimate {
+    let (mut score, mut time, mut treat, mut patient, mut therapist) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let mut codes: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut n_patients = 0;
+    for p in &data.patients {
+        if missing == Missing::Completers && p.end().is_none() {
+            continue;
+        }
+        let th = p.therapist.map(|t| {
+            let next = codes.len();
+            *codes.entry(t).or_insert(next)
+        });
+        let mut last = p.intake;
+        for o in &p.occasions {
+            let y = match (o.score, missing) {
+                (Some(y), _) => y,
+                (None, Missing::Locf) => last,
+                (None, _) => continue,
+            };
+            last = y;
+            score.push(y);
+            time.push(f64::from(o.week));
+            treat.push(if p.treat { 1.0 } else { 0.0 });
+            patient.push(Some(n_patients));
+            therapist.push(th);
+        }
+        n_patients += 1;
+    }
+    let x = growth_design(&time, &treat, "treat");
+    let patient_codes: Vec<usize> = patient.iter().flatten().copied().collect();
+    match three_level(&score, &time, &x, &patient_codes, &therapist) {
+        Ok(fit) => {
+            let t_end = f64::from(data.end_week);
+            match fit.contrast("treat_at_end", &[0.0, 0.0, 0.0, t_end]) {
+                Ok(c) => estimate(
+                    Analysis::LmmLongitudinal,
+                    c.estimate,
+                    c.se,
+                    c.df,
+                    n_patients,
+                    alpha,
+                ),
+                Err(e) => Estimate::failed(Analysis::LmmLongitudinal, n_patients, e.to_string()),
+            }
+        }
+        Err(e) => Estimate::failed(Analysis::LmmLongitudinal, n_patients, e.to_string()),
+    }
+}
+
+/// An estimate with its t test and 1 - alpha interval.
+fn estimate(analysis: Analysis, est: f64, se: f64, df: f64, n: usize, alpha: f64) -> Estimate {
+    if !(est.is_finite() && se.is_finite() && se > 0.0 && df > 0.0) {
+        return Estimate::failed(
+            analysis,
+            n,
+            format!("non-finite estimate, standard error or df ({est}, {se}, {df})"),
+        );
+    }
+    let q = dist::t_quantile(1.0 - alpha / 2.0, df);
+    Estimate {
+        analysis,
+        estimate: est,
+        se,
+        df,
+        p: dist::t_two_sided_p(est / se, df),
+        ci_low: est - q * se,
+        ci_high: est + q * se,
+        n_analysed: n,
+        error: None,
+    }
+}

@@ -1,0 +1,411 @@
+//! The plan of a power analysis: the scenario fitted to a two-arm trial, its design points
+//! (n per arm under either hypothesis), the replicates of a point run in parallel, and the
+//! search for the smallest n per arm reaching a target power.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::therapist::TherapistPool;
+use crate::model::treatment::ArmKind;
+use crate::scenario::Scenario;
+
+use super::MIN_N_PER_ARM;
+use super::analyses::ReplicateResult;
+use super::assume::Prior;
+use super::settings::{Analysis, PowerSettings};
+use super::simulate::{Hypothesis, TrialData, simulate_trial};
+use super::summary::{PowerRow, summarise};
+
+/// A validated power analysis: the scenario, its two arms, and the settings.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub scenario: Scenario,
+    pub settings: PowerSettings,
+    /// With `--assume`: the scenario that takes each replicate's draws.
+    prior: Option<Prior>,
+}
+
+/// The scenario checked and fitted to a power analysis: exactly two arms (control first,
+/// treatment second), `--therapists-per-arm` applied, allocation 1:1, one engine replicate.
+pub(super) fn adapt(scenario: &Scenario, settings: &PowerSettings) -> Result<Scenario> {
+    let sc = scenario;
+    if sc.arms.len() != 2 {
+        return Err(Error::Usage(format!(
+            "bordin power needs a scenario with exactly two arms (the first is the control, the second the treatment); scenario \"{}\" has {}: {}",
+            sc.name,
+            sc.arms.len(),
+            sc.arms
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let mut sc = sc.clone();
+    if sc.arms[1].kind == ArmKind::Waitlist && sc.arms[0].kind == ArmKind::Therapy {
+        return Err(Error::Usage(format!(
+            "the second arm is the treatment, but `{}` is a waitlist and the control `{}` a therapy: swap the arms in the scenario",
+            sc.arms[1].name, sc.arms[0].name
+        )));
+    }
+    if let Some(k) = settings.therapists_per_arm {
+        match (sc.arms[0].pool, sc.arms[1].pool) {
+            (Some(a), Some(b)) if a == b => {
+                return Err(Error::Usage(format!(
+                    "--therapists-per-arm: both arms draw therapists from the pool `{}`, so therapists are crossed with arms; give each arm its own [[therapist_pools]] entry (therapists nested in arms), or leave --therapists-per-arm out to keep the crossed design",
+                    sc.therapist_pools[a].name
+                )));
+            }
+            _ => {}
+        }
+        for arm in &sc.arms {
+            if let Some(p) = arm.pool {
+                sc.therapist_pools[p].therapists = k;
+            }
+        }
+    }
+    for arm in &mut sc.arms {
+        arm.allocation = 1.0;
+    }
+    sc.run.replicates = 1;
+    Ok(sc)
+}
+
+/// The scenario of a design point: `n` patients per arm, under a hypothesis.
+fn design_scenario(sc: &Scenario, n: u64, hypothesis: Hypothesis) -> Scenario {
+    let mut sc = match hypothesis {
+        Hypothesis::Effect => sc.clone(),
+        Hypothesis::Null => null_scenario(sc),
+    };
+    sc.run.patients = 2 * n;
+    sc
+}
+
+impl Plan {
+    /// Checks that the scenario has exactly two arms (control first, treatment second) and that
+    /// `--therapists-per-arm` can apply, and fixes the allocation at 1:1 and the pool sizes;
+    /// checks the `--assume` keys against the scenario.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] for a scenario that does not fit, or bad settings.
+    pub fn new(scenario: &Scenario, settings: &PowerSettings) -> Result<Plan> {
+        settings.validate()?;
+        let sc = adapt(scenario, settings)?;
+        let prior = if settings.assume.is_empty() {
+            None
+        } else {
+            Some(Prior::new(scenario, settings)?)
+        };
+        Ok(Plan {
+            scenario: sc,
+            settings: settings.clone(),
+            prior,
+        })
+    }
+
+    /// The scenario simulated for `n` patients per arm under a hypothesis (without the
+    /// `--assume` draws, which differ by replicate).
+    pub fn scenario_for(&self, n: u64, hypothesis: Hypothesis) -> Scenario {
+        design_scenario(&self.scenario, n, hypothesis)
+    }
+
+    /// The values replicate `replicate` draws for the `--assume` keys, in their order (integer
+    /// keys rounded); empty without `--assume`. The same at every n and for both hypotheses.
+    pub fn assumed_values(&self, replicate: u64) -> Vec<f64> {
+        self.prior.as_ref().map_or_else(Vec::new, |prior| {
+            prior.values(&self.settings.assume, self.scenario.run.seed, replicate)
+        })
+    }
+
+    /// The scenario replicate `replicate` simulates: `sc` (the design point's) or, with
+    /// `--assume`, the scenario with the replicate's draws set.
+    fn replicate_scenario<'a>(
+        &self,
+        sc: &'a Scenario,
+        n: u64,
+        hypothesis: Hypothesis,
+        replicate: u64,
+    ) -> Result<(Cow<'a, Scenario>, Vec<f64>)> {
+        let Some(prior) = &self.prior else {
+            return Ok((Cow::Borrowed(sc), Vec::new()));
+        };
+        let values = self.assumed_values(replicate);
+        let drawn = adapt(&prior.scenario(&values)?, &self.settings)?;
+        Ok((Cow::Owned(design_scenario(&drawn, n, hypothesis)), values))
+    }
+
+    /// Simulates replicate `replicate` of the design point whose scenario is `sc`.
+    fn simulate_replicate(
+        &self,
+        sc: &Scenario,
+        n: u64,
+        hypothesis: Hypothesis,
+        replicate: u64,
+    ) -> Result<TrialData> {
+        let (sc, assumed) = self.replicate_scenario(sc, n, hypothesis, replicate)?;
+        let mut data = simulate_trial(&sc, &self.settings.schedule, n, hypothesis, replicate)?;
+        data.assumed = assumed;
+        Ok(data)
+    }
+
+    /// Simulates replicate `replicate` of the trial with `n` patients per arm.
+    ///
+    /// # Errors
+    /// As [`crate::sim::engine::run`].
+    pub fn simulate(&self, n: u64, hypothesis: Hypothesis, replicate: u64) -> Result<TrialData> {
+        let sc = self.scenario_for(n, hypothesis);
+        self.simulate_replicate(&sc, n, hypothesis, replicate)
+    }
+
+    /// Simulates and analyses one replicate.
+    ///
+    /// # Errors
+    /// As [`Plan::simulate`].
+    pub fn replicate(
+        &self,
+        n: u64,
+        hypothesis: Hypothesis,
+        replicate: u64,
+    ) -> Result<ReplicateResult> {
+        Ok(self.analyse(&self.simulate(n, hypothesis, replicate)?))
+    }
+
+    /// Simulates and analyses replicates `0..reps` of one design point in parallel (rayon),
+    /// in replicate order; also returns the datasets of the first `keep` replicates.
+    ///
+    /// # Errors
+    /// As [`Plan::simulate`].
+    pub fn design_point(
+        &self,
+        n: u64,
+        hypothesis: Hypothesis,
+        keep: u64,
+    ) -> Result<(Vec<ReplicateResult>, Vec<TrialData>)> {
+        let sc = self.scenario_for(n, hypothesis);
+        let out: Vec<(ReplicateResult, Option<TrialData>)> = (0..self.settings.reps)
+            .into_par_iter()
+            .map(|r| {
+                let data = self.simulate_replicate(&sc, n, hypothesis, r)?;
+                let res = self.analyse(&data);
+                Ok((res, (r < keep).then_some(data)))
+            })
+            .collect::<Result<_>>()?;
+        let mut results = Vec::with_capacity(out.len());
+        let mut datasets = Vec::new();
+        for (r, d) in out {
+            results.push(r);
+            datasets.extend(d);
+        }
+        Ok((results, datasets))
+    }
+}
+
+/// The scenario with the arms made equivalent: the control arm takes every parameter of the
+/// treatment arm (keeping its name), and its therapists are drawn from the treatment pool's
+/// distributions (the control's own pool keeps its name and size; a waitlist control gets a new
+/// pool like the treatment's; a shared pool stays shared).
+fn null_scenario(sc: &Scenario) -> Scenario {
+    let mut null = sc.clone();
+    let mut arm = sc.arms[1].clone();
+    arm.name = sc.arms[0].name.clone();
+    arm.allocation = sc.arms[0].allocation;
+    if let Some(tp) = sc.arms[1].pool {
+        match sc.arms[0].pool {
+            Some(cp) if cp == tp => {}
+            Some(cp) => {
+                let own = &sc.therapist_pools[cp];
+                null.therapist_pools[cp] = TherapistPool {
+                    name: own.name.clone(),
+                    therapists: own.therapists,
+                    ..sc.therapist_pools[tp].clone()
+                };
+                arm.pool = Some(cp);
+                arm.pool_name = Some(own.name.clone());
+            }
+            None => {
+                let mut name = format!("{}_null", sc.therapist_pools[tp].name);
+                while null.therapist_pools.iter().any(|p| p.name == name) {
+                    name.push('_');
+                }
+                null.therapist_pools.push(TherapistPool {
+                    name: name.clone(),
+                    ..sc.therapist_pools[tp].clone()
+                });
+                arm.pool = Some(null.therapist_pools.len() - 1);
+                arm.pool_name = Some(name);
+            }
+        }
+    }
+    null.arms[0] = arm;
+    null
+}
+
+/// The replicates of one design point.
+#[derive(Clone, Debug)]
+pub struct DesignPoint {
+    pub n_per_arm: u64,
+    pub effect: Vec<ReplicateResult>,
+    /// `None` for points evaluated only by the target-power search.
+    pub null: Option<Vec<ReplicateResult>>,
+    /// Files of the datasets written, per hypothesis and replicate.
+    pub datasets: BTreeMap<(Hypothesis, u64), String>,
+}
+
+/// The outcome of the search for the smallest n per arm reaching the target power.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TargetResult {
+    pub analysis: Analysis,
+    pub target_power: f64,
+    /// The smallest n per arm found (the largest tried when not reached).
+    pub n_per_arm: u64,
+    pub power: f64,
+    pub power_mc_se: f64,
+    pub reached: bool,
+}
+
+/// Everything a power analysis produced.
+#[derive(Clone, Debug)]
+pub struct PowerResults {
+    pub points: BTreeMap<u64, DesignPoint>,
+    pub rows: Vec<PowerRow>,
+    pub targets: Vec<TargetResult>,
+}
+
+/// Runs the whole analysis: the design points, then the target-power search. `write_dataset`
+/// receives the datasets to emit (and returns their file names).
+///
+/// # Errors
+/// As [`Plan::design_point`] and `write_dataset`.
+pub fn compute(
+    plan: &Plan,
+    write_dataset: impl FnMut(&TrialData) -> Result<String>,
+) -> Result<PowerResults> {
+    let s = &plan.settings;
+    let mut search = Search {
+        plan,
+        points: BTreeMap::new(),
+        write_dataset,
+    };
+    for &n in &s.n_per_arm {
+        search.evaluate(n, true)?;
+    }
+    let mut targets = Vec::new();
+    if let Some(target) = s.target_power {
+        for (k, &a) in s.analyses.iter().enumerate() {
+            targets.push(search.target(k, a, target)?);
+        }
+    }
+    let mut rows = Vec::new();
+    for (&n, pt) in &search.points {
+        for k in 0..s.analyses.len() {
+            rows.push(summarise(n, k, &pt.effect, pt.null.as_deref(), s.alpha));
+        }
+    }
+    Ok(PowerResults {
+        points: search.points,
+        rows,
+        targets,
+    })
+}
+
+/// The design points evaluated so far, and where their datasets go.
+struct Search<'p, W> {
+    plan: &'p Plan,
+    points: BTreeMap<u64, DesignPoint>,
+    write_dataset: W,
+}
+
+impl<W: FnMut(&TrialData) -> Result<String>> Search<'_, W> {
+    /// Simulates design point `n` (and its null design when `with_null`) unless done already.
+    fn evaluate(&mut self, n: u64, with_null: bool) -> Result<()> {
+        if self.points.contains_key(&n) {
+            return Ok(());
+        }
+        let keep = self.plan.settings.emit_datasets;
+        let mut datasets = BTreeMap::new();
+        let (effect, data) = self.plan.design_point(n, Hypothesis::Effect, keep)?;
+        for d in &data {
+            datasets.insert((d.hypothesis, d.replicate), (self.write_dataset)(d)?);
+        }
+        let null = if with_null {
+            let (null, data) = self.plan.design_point(n, Hypothesis::Null, keep)?;
+            for d in &data {
+                datasets.insert((d.hypothesis, d.replicate), (self.write_dataset)(d)?);
+            }
+            Some(null)
+        } else {
+            None
+        };
+        let point = DesignPoint {
+            n_per_arm: n,
+            effect,
+            null,
+            datasets,
+        };
+        self.points.insert(n, point);
+        Ok(())
+    }
+
+    /// The power of analysis `k` at design point `n` (evaluated).
+    fn power_at(&self, k: usize, n: u64) -> f64 {
+        let alpha = self.plan.settings.alpha;
+        let e = &self.points[&n].effect;
+        e.iter().filter(|r| r.estimates[k].rejects(alpha)).count() as f64 / e.len() as f64
+    }
+
+    /// The smallest n per arm at which analysis `k` reaches `target`: bracketed by the points
+    /// simulated (doubling up to `--max-n` when none reaches it), then bisected.
+    fn target(&mut self, k: usize, analysis: Analysis, target: f64) -> Result<TargetResult> {
+        let max_n = self.plan.settings.max_n;
+        // Bracket: lo fails (or is below the smallest n allowed), hi reaches the target.
+        let mut lo = MIN_N_PER_ARM - 1;
+        let mut hi = None;
+        for &n in self.points.keys() {
+            if self.power_at(k, n) >= target {
+                hi = Some(n);
+                break;
+            }
+            lo = n;
+        }
+        if hi.is_none() {
+            let mut n = lo.max(MIN_N_PER_ARM);
+            while n < max_n {
+                n = (2 * n).min(max_n);
+                self.evaluate(n, false)?;
+                if self.power_at(k, n) >= target {
+                    hi = Some(n);
+                    break;
+                }
+                lo = n;
+            }
+        }
+        let (n, reached) = match hi {
+            Some(mut hi) => {
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    self.evaluate(mid, false)?;
+                    if self.power_at(k, mid) >= target {
+                        hi = mid;
+                    } else {
+                        lo = mid;
+                    }
+                }
+                (hi, true)
+            }
+            None => (lo, false),
+        };
+        let p = self.power_at(k, n);
+        Ok(TargetResult {
+            analysis,
+            target_power: target,
+            n_per_arm: n,
+            power: p,
+            power_mc_se: (p * (1.0 - p) / self.plan.settings.reps as f64).sqrt(),
+            reached,
+        })
+    }
+}

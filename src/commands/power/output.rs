@@ -1,0 +1,361 @@
+//! The output directory of `bordin power`: `power.csv`, `replicates.csv`, `target.csv`, the
+//! chart (`power.svg`, `power.png`), the datasets of `--emit-datasets` and `manifest.json`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::io::manifest::Manifest;
+use crate::io::{self, AtomicFile, FileRecord, num};
+use crate::plot::PowerChart;
+
+use super::PowerRequest;
+use super::design::{Plan, PowerResults, TargetResult};
+use super::simulate::{Hypothesis, TrialData};
+use super::summary::{PowerRow, chart};
+
+/// The files `bordin power` writes at the top of its output directory.
+const POWER_FILES: &[&str] = &[
+    "power.csv",
+    "replicates.csv",
+    "target.csv",
+    "power.svg",
+    "power.png",
+    "manifest.json",
+];
+
+/// The hidden name `power.png` is rendered to before it is renamed into place.
+const PNG_TMP: &str = ".power.tmp.png";
+
+/// Subdirectory of the trial datasets written by `--emit-datasets`.
+const DATASET_DIR: &str = "datasets";
+
+/// The file name of a dataset, relative to the output directory.
+pub(super) fn dataset_name(n: u64, hypothesis: Hypothesis, replicate: u64) -> String {
+    format!(
+        "{DATASET_DIR}/n{n:04}_{}_rep{replicate:04}.csv",
+        hypothesis.as_str()
+    )
+}
+
+/// With --force: removes the files an earlier `bordin power` wrote (other files stay).
+pub(super) fn remove_stale(dir: &Path) -> Result<()> {
+    let rm = |path: PathBuf| -> Result<()> {
+        if path.is_file() {
+            fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
+        }
+        Ok(())
+    };
+    for name in POWER_FILES {
+        rm(dir.join(name))?;
+        rm(dir.join(format!(".{name}.tmp")))?;
+    }
+    rm(dir.join(PNG_TMP))?;
+    let ds = dir.join(DATASET_DIR);
+    if ds.is_dir() {
+        let entries = fs::read_dir(&ds).map_err(|source| Error::Write {
+            path: ds.clone(),
+            source,
+        })?;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ours = name.trim_start_matches('.').starts_with('n')
+                && (name.contains("_effect_rep") || name.contains("_null_rep"));
+            if ours {
+                rm(e.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+const DATASET_COLUMNS: &[&str] = &[
+    "patient",
+    "arm",
+    "treat",
+    "therapist_id",
+    "occasion",
+    "session",
+    "week",
+    "score",
+    "observed",
+    "ending",
+    "dropped_out",
+];
+
+pub(super) fn write_dataset(out: &Path, name: &str, d: &TrialData) -> Result<FileRecord> {
+    let dir = out.join(DATASET_DIR);
+    fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let file = name
+        .trim_start_matches(&format!("{DATASET_DIR}/"))
+        .to_string();
+    let mut f = AtomicFile::create(&dir, &file)?;
+    f.record(DATASET_COLUMNS)?;
+    for p in &d.patients {
+        for o in &p.occasions {
+            f.record([
+                p.patient.to_string(),
+                d.arms[usize::from(p.treat)].clone(),
+                u8::from(p.treat).to_string(),
+                p.therapist
+                    .map_or(String::new(), |t| d.therapist_ids[t].clone()),
+                o.kind.to_string(),
+                o.session.map_or(String::new(), |s| s.to_string()),
+                o.week.to_string(),
+                o.score.map_or(String::new(), |y| num(y, 6)),
+                u8::from(o.score.is_some()).to_string(),
+                p.ending.as_str().to_string(),
+                u8::from(p.dropped_out()).to_string(),
+            ])?;
+        }
+    }
+    let mut rec = f.commit()?;
+    rec.file = name.to_string();
+    Ok(rec)
+}
+
+/// Writes the tables and the chart of the results.
+pub(super) fn write_results(
+    out: &Path,
+    plan: &Plan,
+    results: &PowerResults,
+) -> Result<Vec<FileRecord>> {
+    let mut files = vec![
+        write_power_csv(out, &results.rows)?,
+        write_replicates_csv(out, plan, results)?,
+    ];
+    if plan.settings.target_power.is_some() {
+        files.push(write_target_csv(out, &results.targets)?);
+    }
+    files.extend(write_chart(out, &chart(plan, results))?);
+    Ok(files)
+}
+
+const POWER_COLUMNS: &[&str] = &[
+    "n_per_arm",
+    "analysis",
+    "power",
+    "power_mc_se",
+    "type1",
+    "bias",
+    "coverage",
+    "mean_estimate",
+    "true_effect",
+    "dropout",
+    "icc",
+    "d",
+    "power_ci_low",
+    "power_ci_high",
+    "type1_mc_se",
+    "bias_mc_se",
+    "mean_se",
+    "sd_estimate",
+    "reps",
+    "failed",
+    "assurance",
+];
+
+fn write_power_csv(out: &Path, rows: &[PowerRow]) -> Result<FileRecord> {
+    let mut f = AtomicFile::create(out, "power.csv")?;
+    f.record(POWER_COLUMNS)?;
+    for r in rows {
+        f.record([
+            r.n_per_arm.to_string(),
+            r.analysis.as_str().to_string(),
+            num(r.power, 6),
+            num(r.power_mc_se, 6),
+            num(r.type1, 6),
+            num(r.bias, 6),
+            num(r.coverage, 6),
+            num(r.mean_estimate, 6),
+            num(r.true_effect, 6),
+            num(r.dropout, 6),
+            num(r.icc, 6),
+            num(r.d, 6),
+            num(r.power_ci_low, 6),
+            num(r.power_ci_high, 6),
+            num(r.type1_mc_se, 6),
+            num(r.bias_mc_se, 6),
+            num(r.mean_se, 6),
+            num(r.sd_estimate, 6),
+            r.reps.to_string(),
+            r.failed.to_string(),
+            num(r.power, 6),
+        ])?;
+    }
+    f.commit()
+}
+
+const REPLICATE_COLUMNS: &[&str] = &[
+    "n_per_arm",
+    "replicate",
+    "analysis",
+    "estimate",
+    "se",
+    "df",
+    "p",
+    "ci_low",
+    "ci_high",
+    "dataset",
+    "hypothesis",
+    "true_effect",
+    "reject",
+    "n_analysed",
+    "dropout",
+    "icc",
+    "d",
+    "error",
+];
+
+fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<FileRecord> {
+    let alpha = plan.settings.alpha;
+    let mut f = AtomicFile::create(out, "replicates.csv")?;
+    let assumed = plan.settings.assume.iter().map(|a| a.path.as_str());
+    f.record(REPLICATE_COLUMNS.iter().copied().chain(assumed))?;
+    for (&n, pt) in &res.points {
+        let sets = [
+            (Hypothesis::Effect, Some(&pt.effect)),
+            (Hypothesis::Null, pt.null.as_ref()),
+        ];
+        for (h, rs) in sets {
+            for r in rs.into_iter().flatten() {
+                for e in &r.estimates {
+                    let fields = [
+                        n.to_string(),
+                        r.replicate.to_string(),
+                        e.analysis.as_str().to_string(),
+                        num(e.estimate, 6),
+                        num(e.se, 6),
+                        num(e.df, 4),
+                        num(e.p, 9),
+                        num(e.ci_low, 6),
+                        num(e.ci_high, 6),
+                        pt.datasets
+                            .get(&(h, r.replicate))
+                            .cloned()
+                            .unwrap_or_default(),
+                        h.as_str().to_string(),
+                        num(r.true_effect, 6),
+                        u8::from(e.rejects(alpha)).to_string(),
+                        e.n_analysed.to_string(),
+                        num(r.dropout, 6),
+                        num(r.icc, 6),
+                        num(r.d, 6),
+                        e.error.clone().unwrap_or_default(),
+                    ];
+                    let drawn = r.assumed.iter().map(|&x| num(x, 9));
+                    f.record(fields.into_iter().chain(drawn))?;
+                }
+            }
+        }
+    }
+    f.commit()
+}
+
+fn write_target_csv(out: &Path, targets: &[TargetResult]) -> Result<FileRecord> {
+    let mut f = AtomicFile::create(out, "target.csv")?;
+    f.record([
+        "analysis",
+        "target_power",
+        "n_per_arm",
+        "power",
+        "power_mc_se",
+        "reached",
+    ])?;
+    for t in targets {
+        f.record([
+            t.analysis.as_str().to_string(),
+            num(t.target_power, 6),
+            t.n_per_arm.to_string(),
+            num(t.power, 6),
+            num(t.power_mc_se, 6),
+            u8::from(t.reached).to_string(),
+        ])?;
+    }
+    f.commit()
+}
+
+pub(super) fn write_manifest(
+    req: &PowerRequest,
+    plan: &Plan,
+    files: &[FileRecord],
+    threads: usize,
+    wall_seconds: f64,
+) -> Result<FileRecord> {
+    let sc = &plan.scenario;
+    let s = &plan.settings;
+    let assume: Vec<_> = s
+        .assume
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "path": a.path,
+                "prior": a.dist.to_toml().to_string().trim(),
+            })
+        })
+        .collect();
+    Manifest::new(
+        &req.scenario,
+        &req.scenario_source,
+        &req.command_line,
+        threads,
+        wall_seconds,
+    )
+    .with("command", "power")
+    .with("control_arm", &sc.arms[0].name)
+    .with("treatment_arm", &sc.arms[1].name)
+    .with("n_per_arm", &s.n_per_arm)
+    .with("therapists_per_arm", s.therapists_per_arm)
+    .with("reps", s.reps)
+    .with(
+        "analyses",
+        s.analyses.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+    )
+    .with("alpha", s.alpha)
+    .with("target_power", s.target_power)
+    .with("max_n", s.max_n)
+    .with("schedule", s.schedule.label())
+    .with("missing", s.missing.as_str())
+    .with("emit_datasets", s.emit_datasets)
+    .with("assume", assume)
+    .write(&req.out, files)
+}
+
+/// Writes `power.svg` and `power.png` (rendered to a hidden name, then renamed into place).
+fn write_chart(out: &Path, c: &PowerChart) -> Result<Vec<FileRecord>> {
+    let render_error = |name: &str| {
+        let path = out.join(name);
+        move |msg: String| Error::Write {
+            path,
+            source: std::io::Error::other(msg),
+        }
+    };
+    let svg = crate::plot::svg(c).map_err(render_error("power.svg"))?;
+    let mut f = AtomicFile::create(out, "power.svg")?;
+    f.raw(svg.as_bytes())?;
+    let svg_record = f.commit()?;
+    let tmp = out.join(PNG_TMP);
+    let png = out.join("power.png");
+    if let Err(e) = crate::plot::png(c, &tmp).map_err(render_error("power.png")) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let bytes = fs::read(&tmp).map_err(|source| Error::Write {
+        path: tmp.clone(),
+        source,
+    })?;
+    fs::rename(&tmp, &png).map_err(|source| Error::Write {
+        path: png.clone(),
+        source,
+    })?;
+    let png_record = FileRecord {
+        file: "power.png".into(),
+        rows: 0,
+        bytes: bytes.len() as u64,
+        sha256: io::sha256_hex(&bytes),
+    };
+    Ok(vec![svg_record, png_record])
+}

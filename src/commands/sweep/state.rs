@@ -1,0 +1,194 @@
+//! A sweep directory: its state file (`sweep.json`: what is swept, and its hashes), which lets
+//! a run resume and shards check they belong together, and the files of finished work units.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+use super::axis::coords;
+use super::spec::Sweep;
+use super::{STATE_FILE, SWEEP_CSV, UNITS_DIR};
+
+/// `DIR/sweep.json`: what a sweep directory holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct State {
+    pub format: u32,
+    pub bordin_version: String,
+    pub sweep_file: String,
+    pub sweep_sha256: String,
+    pub base: String,
+    pub base_sha256: String,
+    pub replicates: u64,
+    pub points: u64,
+    pub units: u64,
+    pub header: Vec<String>,
+    pub axes: Vec<StateAxis>,
+}
+
+/// An axis in [`State`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct StateAxis {
+    pub path: String,
+    pub column: String,
+    pub values: Vec<String>,
+}
+
+impl State {
+    pub(super) fn unit_label(&self, k: u64) -> String {
+        let p = k / self.replicates;
+        let sizes: Vec<usize> = self.axes.iter().map(|a| a.values.len()).collect();
+        let vals = self
+            .axes
+            .iter()
+            .zip(coords(&sizes, p))
+            .map(|(a, j)| format!("{}={}", a.path, a.values[j]))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "unit {k} (design point {p}: {vals}; replicate {})",
+            k % self.replicates
+        )
+    }
+}
+
+/// The file of unit `k` in a sweep directory.
+pub(super) fn unit_path(dir: &Path, k: u64) -> PathBuf {
+    dir.join(UNITS_DIR).join(unit_name(k))
+}
+
+pub(super) fn unit_name(k: u64) -> String {
+    format!("{k:08}.csv")
+}
+
+pub(super) fn read_state(dir: &Path) -> Result<Option<State>> {
+    let path = dir.join(STATE_FILE);
+    match fs::read_to_string(&path) {
+        Ok(t) => serde_json::from_str(&t).map(Some).map_err(|e| {
+            Error::Usage(format!(
+                "{} is not a bordin sweep state file: {e}",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Write { path, source }),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary name unique to this process, then renames
+/// (shards of an array may write the same file at the same time).
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let io = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    fs::write(&tmp, bytes).map_err(io)?;
+    fs::rename(&tmp, path).map_err(io)
+}
+
+/// Writes `dir/sweep.json`.
+pub(super) fn write_state(dir: &Path, state: &State) -> Result<()> {
+    let text = serde_json::to_string_pretty(state).expect("state serialises") + "\n";
+    write_atomic(&dir.join(STATE_FILE), text.as_bytes())
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Write { path, source }
+}
+
+/// Checks or claims `out` for `sweep`: a directory holding the same sweep resumes; a different
+/// sweep is refused (unless `force`, which discards its units).
+pub(super) fn prepare(out: &Path, sweep: &Sweep, force: bool) -> Result<()> {
+    let state = sweep.state();
+    if out.exists() && !out.is_dir() {
+        return Err(Error::Usage(format!(
+            "--out {} exists and is not a directory",
+            out.display()
+        )));
+    }
+    match read_state(out)? {
+        Some(old) => {
+            if old.sweep_sha256 != state.sweep_sha256
+                || old.base_sha256 != state.base_sha256
+                || old.bordin_version != state.bordin_version
+                || old.header != state.header
+                || old.units != state.units
+            {
+                if !force {
+                    return Err(another_sweep(out, &old, &state, sweep));
+                }
+                discard(out)?;
+            }
+        }
+        None => {
+            if out.is_dir() {
+                // Only a sweep's own entries (or a shard's temporary state) may be there.
+                let foreign = fs::read_dir(out)
+                    .map_err(io_error(out))?
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .any(|n| !(n == UNITS_DIR || n == SWEEP_CSV || n.starts_with(".sweep.json")));
+                if foreign && !force {
+                    return Err(Error::OutputNotEmpty(out.to_path_buf()));
+                }
+                if force {
+                    discard(out)?;
+                }
+            }
+        }
+    }
+    fs::create_dir_all(out).map_err(io_error(out))?;
+    write_state(out, &state)?;
+    let units = out.join(UNITS_DIR);
+    fs::create_dir_all(&units).map_err(io_error(&units))?;
+    Ok(())
+}
+
+/// Why `out`, holding the sweep `old`, cannot resume `sweep`.
+fn another_sweep(out: &Path, old: &State, state: &State, sweep: &Sweep) -> Error {
+    let what = if old.sweep_sha256 != state.sweep_sha256 {
+        format!(
+            "the sweep file differs (recorded sha256 {}, {} has {})",
+            old.sweep_sha256, sweep.source, state.sweep_sha256
+        )
+    } else if old.base_sha256 != state.base_sha256 {
+        format!(
+            "the base scenario {} differs (recorded sha256 {}, now {})",
+            sweep.base_source, old.base_sha256, state.base_sha256
+        )
+    } else {
+        format!(
+            "it was written by bordin {} (this is {})",
+            old.bordin_version,
+            crate::VERSION
+        )
+    };
+    Error::Usage(format!(
+        "{} holds another sweep ({}): {what}; refusing to resume. Use another --out, or --force to discard its units",
+        out.display(),
+        old.sweep_file
+    ))
+}
+
+/// Removes the units, the merged result and the state of a sweep directory.
+fn discard(out: &Path) -> Result<()> {
+    let units = out.join(UNITS_DIR);
+    if units.is_dir() {
+        fs::remove_dir_all(&units).map_err(io_error(&units))?;
+    }
+    for f in [SWEEP_CSV, STATE_FILE] {
+        let p = out.join(f);
+        if p.is_file() {
+            fs::remove_file(&p).map_err(io_error(&p))?;
+        }
+    }
+    Ok(())
+}
