@@ -23,6 +23,9 @@ mod trace;
 
 use std::path::Path;
 
+use crate::error::Error;
+use crate::io::{AtomicFile, FileRecord, sha256_hex};
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -81,4 +84,53 @@ fn paint<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &impl Chart) -> R
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     c.draw(root).map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
+}
+
+/// Writes a chart as `dir/{stem}.svg` and `dir/{stem}.png`, each under a hidden temporary name
+/// renamed into place when complete, and returns their records (SVG first) for a manifest.
+///
+/// # Errors
+/// [`Error::Write`] naming the file, for a rendering or write failure; no temporary file is
+/// left behind.
+pub fn write_files(dir: &Path, stem: &str, c: &impl Chart) -> Result<[FileRecord; 2], Error> {
+    let failed = |name: String| {
+        let path = dir.join(name);
+        move |msg: String| Error::Write {
+            path,
+            source: std::io::Error::other(msg),
+        }
+    };
+    let svg_name = format!("{stem}.svg");
+    let text = svg(c).map_err(failed(svg_name.clone()))?;
+    let mut f = AtomicFile::create(dir, &svg_name)?;
+    f.raw(text.as_bytes())?;
+    let svg_record = f.commit()?;
+    let png_name = format!("{stem}.png");
+    let tmp = dir.join(format!(".{stem}.tmp.png"));
+    let written = png(c, &tmp)
+        .map_err(failed(png_name.clone()))
+        .and_then(|()| {
+            std::fs::read(&tmp).map_err(|source| Error::Write {
+                path: tmp.clone(),
+                source,
+            })
+        })
+        .and_then(|bytes| {
+            std::fs::rename(&tmp, dir.join(&png_name))
+                .map(|()| bytes)
+                .map_err(|source| Error::Write {
+                    path: dir.join(&png_name),
+                    source,
+                })
+        });
+    let bytes = written.inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    let png_record = FileRecord {
+        file: png_name,
+        rows: 0,
+        bytes: bytes.len() as u64,
+        sha256: sha256_hex(&bytes),
+    };
+    Ok([svg_record, png_record])
 }
