@@ -39,10 +39,6 @@ const NOT_FINDINGS: &[(&str, &str)] = &[
     ),
     ("DIR1", "a placeholder directory name in docs/sweeps.md"),
     ("DIR2", "a placeholder directory name in docs/sweeps.md"),
-    (
-        "M0",
-        "the functional population's mean in the Jacobson-Truax criterion c = (s0 M1 + s1 M0) / (s0 + s1)",
-    ),
 ];
 
 fn root() -> PathBuf {

@@ -1,7 +1,7 @@
 //! Summary statistics computed while results stream past, in a fixed order (so they are
 //! bit-identical whatever the number of threads).
 //!
-//! Definitions (targets.md, "How to measure them"):
+//! Definitions (docs/findings.md, "How to measure them from simulated data"):
 //! - change = final score - intake score (negative = improvement); pre-post d = mean(intake -
 //!   final) / SD(intake), positive = improvement (M10);
 //! - reliable improvement, recovery (among cases at intake) and deterioration by the

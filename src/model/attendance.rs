@@ -1,5 +1,5 @@
 //! Attendance and endings: dropout hazard (highest early; weak alliance, unrepaired ruptures,
-//! low motivation: Swift & Greenberg 2012, P1-P5; Sharf et al. 2010, P4), planned endings and
+//! low motivation: Swift & Greenberg 2012, P1, P5; Sharf et al. 2010, P4), planned endings and
 //! good-enough endings.
 
 use serde::Serialize;

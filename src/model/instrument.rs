@@ -14,7 +14,7 @@ pub struct Instrument {
     pub min: f64,
     /// Highest possible score.
     pub max: f64,
-    /// Standard deviation of intake scores in the clinical norm group (S1 of Jacobson-Truax).
+    /// Standard deviation of intake scores in the clinical norm group (s1 of Jacobson-Truax).
     pub sd: f64,
     /// Test-retest or internal-consistency reliability r_xx.
     pub reliability: f64,
@@ -38,7 +38,7 @@ impl Instrument {
     }
 
     /// Jacobson-Truax criterion c: the point between the clinical and functional population
-    /// means weighted by their SDs, c = (s0 M1 + s1 M0) / (s0 + s1).
+    /// means weighted by their SDs, c = (s0 m1 + s1 m0) / (s0 + s1).
     pub fn criterion_c(
         m_clinical: f64,
         s_clinical: f64,

@@ -77,13 +77,13 @@ declare_traits! {
         range: UNIT,
         default: unit(3.0, 2.0),
         words: Some("expectancy"),
-        doc: "Expectancy and hope, 0-1: improvement between booking and the first session and early in therapy (D3; Wampold 1997 in the seeds).",
+        doc: "Expectancy and hope, 0-1: improvement between booking and the first session and early in therapy (D3; Wampold 1997, as cited by Gurton 2015).",
     }
     motivation / Motivation {
         range: UNIT,
         default: unit(4.0, 2.0),
         words: Some("motivation"),
-        doc: "Motivation, 0-1: low motivation raises dropout (P4).",
+        doc: "Motivation, 0-1: low motivation raises dropout (a model assumption; Wampold & Flückiger 2023 relate low motivation to a poorer alliance, which predicts dropout: P4).",
     }
     rupture_sensitivity / RuptureSensitivity {
         range: UNIT,

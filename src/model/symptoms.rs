@@ -16,7 +16,7 @@ use crate::config::reader::Table;
 use crate::math::logistic;
 use crate::random::{Slot, WeekDraws};
 
-/// Natural course (Lambert's extratherapeutic factors, about 40% of improvement).
+/// Natural course (extratherapeutic factors, about 40% of improvement: Fall, Holden & Marquis 2004).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NaturalCourse {
     pub enabled: bool,

@@ -56,7 +56,7 @@ declare_traits! {
         range: Range::Between(-2.0, 2.0),
         default: Shape::Normal { mean: 0.0, sd: 0.3 },
         words: Some("rating bias"),
-        doc: "The therapist's leniency when rating the alliance on the WAI-SR [item points]; therapists rate lower than patients (AL4).",
+        doc: "The therapist's leniency when rating the alliance on the WAI-SR [item points]; a model assumption: therapists rate the alliance lower than patients do.",
     }
 }
 
@@ -112,7 +112,7 @@ impl TherapistPool {
             100,
             1,
             1_000_000,
-            "Number of therapists in the pool. Caseloads follow from the arm's patients; with >= 100 therapists and >= 20 patients each, therapist effects can be estimated (targets.md conventions).",
+            "Number of therapists in the pool. Caseloads follow from the arm's patients; with >= 100 therapists and >= 20 patients each, therapist effects can be estimated (docs/findings.md, conventions).",
         ) as u32;
         let assignment = match t.choice(
             "assignment",

@@ -83,11 +83,11 @@ impl Design {
     pub fn read(t: &Table<'_>) -> Design {
         Design {
             planned_sessions: t.int("planned_sessions", 12, 1, 200,
-                "Planned number of weekly sessions of a therapy arm (IAPT high intensity: up to 12-20; trials about 12-16, D5).") as u32,
+                "Planned number of weekly sessions of a therapy arm (IAPT high intensity: up to 12-20; trials a mean of about 12.7, D5).") as u32,
             wait_weeks: t.int("wait_weeks", 2, 1, 104,
                 "Weeks from intake (booking) to the first session; expectancy acts during the wait, so some patients improve before session 1 (D3).") as u32,
             ending: match t.choice("ending", "good_enough", &["fixed", "good_enough"],
-                "Ending rule: `fixed` (every course runs to the planned sessions, as in trials) or `good_enough` (patients may end once recovered: the good-enough level, D6-D7).") {
+                "Ending rule: `fixed` (every course runs to the planned sessions, as in trials) or `good_enough` (patients may end once recovered: the good-enough level: Barkham et al. 2006).") {
                 "fixed" => EndingRule::Fixed,
                 _ => EndingRule::GoodEnough,
             },

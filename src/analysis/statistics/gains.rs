@@ -42,7 +42,7 @@ pub(super) const FAMILY: Family = Family {
 
 /// Tang & DeRubeis (1999) sudden gains in a score series: the first gain between consecutive
 /// scores that is (1) at least the reliable-change threshold (the instrument's rescaling of the
-/// 7 BDI points, as targets.md S1 says), (2) at least 25% of the pre-gain score, and (3) stable:
+/// 7 BDI points, as docs/findings.md S1 says), (2) at least 25% of the pre-gain score, and (3) stable:
 /// the mean of up to three scores before exceeds the mean of up to three after with a pooled
 /// t above the two-sided 5% critical value for its df (2.776 at df 4, as in the original).
 /// Returns the gain's size.

@@ -90,7 +90,7 @@ fn therapist_model(r: &Replicate<'_>, with_fis: bool) -> Option<(f64, f64)> {
 
 /// Therapist effects (T5-T8): ICC = tau^2 / (tau^2 + sigma^2) of the REML fit of final ~
 /// intake + arm + (1 | therapist), among patients of therapy arms (first therapist), as
-/// targets.md defines it (case-mix adjusted by intake).
+/// docs/findings.md defines it (case-mix adjusted by intake).
 fn therapist_icc(r: &Replicate<'_>, _: &Args<'_>) -> Value {
     Ok(therapist_model(r, false).map_or(f64::NAN, |(icc, _)| icc))
 }
