@@ -354,6 +354,9 @@ fn relocate(node: &mut Node, loc: &Location) {
 /// existing element of an array or append one at its end.
 pub fn apply_override(root: &mut Node, path: &[Seg], value: Node) -> Result<(), String> {
     let mut node = root;
+    // An array the file does not write stands for its one default element (the default pool,
+    // population or arm): an override may address that element as [0].
+    let mut fresh_array = false;
     for (depth, seg) in path.iter().enumerate() {
         let last = depth + 1 == path.len();
         let here = path_string(&path[..depth]);
@@ -387,6 +390,7 @@ pub fn apply_override(root: &mut Node, path: &[Seg], value: Node) -> Result<(), 
                     && matches!(&entries[pos].node.value, Value::Table(e) if e.is_empty())
                 {
                     entries[pos].node.value = Value::Array(Vec::new());
+                    fresh_array = true;
                 }
                 node = &mut entries[pos].node;
             }
@@ -397,17 +401,24 @@ pub fn apply_override(root: &mut Node, path: &[Seg], value: Node) -> Result<(), 
                         "`{here}` is {kind}, not an array, so it has no element [{i}]"
                     ));
                 };
-                if *i > items.len() {
-                    return Err(format!(
-                        "`{here}` has {} element(s); an override can address [0] to [{}]",
-                        items.len(),
-                        items.len()
-                    ));
-                }
-                if *i == items.len() {
+                // An override changes an element that exists; it never adds one silently (a
+                // second arm, say, is written in the file).
+                if fresh_array && *i == 0 && items.is_empty() {
                     items.push(Node {
                         value: Value::Table(Vec::new()),
                         loc: value.loc.clone(),
+                    });
+                }
+                fresh_array = false;
+                if *i >= items.len() {
+                    return Err(match items.len() {
+                        0 => format!(
+                            "`{here}` has 0 element(s); an override cannot add one: write it in the scenario file"
+                        ),
+                        n => format!(
+                            "`{here}` has {n} element(s); an override can address [0] to [{}], and cannot add one: write it in the scenario file",
+                            n - 1
+                        ),
                     });
                 }
                 if last {
@@ -930,7 +941,10 @@ pub fn range_text(lo: f64, hi: f64) -> String {
 /// Formats a number without noise (`0.3`, not `0.30000000000000004`).
 pub fn fmt_num(x: f64) -> String {
     let s = format!("{x}");
-    if s.len() > 10 {
+    if s.len() > 10 && x != 0.0 && x.abs() < 1e-4 {
+        // A tiny bound such as an allocation's 1e-9 (an exclusive 0) is not rounded to 0.
+        format!("{x:e}")
+    } else if s.len() > 10 {
         let t = format!("{x:.6}");
         t.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {

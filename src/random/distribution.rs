@@ -10,7 +10,10 @@
 
 use serde::Serialize;
 
-use crate::config::reader::{Node, Seg, Table, Value, fmt_num, number, range_text};
+use crate::config::reader::{
+    Node, Seg, Table, Value, fmt_num, number, parse_override_value, range_text,
+};
+use crate::error::Location;
 use crate::math::inverse_normal_cdf;
 use crate::random::Uniforms;
 use crate::stats::dist::norm_cdf as normal_cdf;
@@ -206,10 +209,23 @@ impl Dist {
                     t.insert("max", (*max).into());
                 }
             }
-            Dist::Lognormal { meanlog, sdlog, .. } => {
+            Dist::Lognormal {
+                meanlog,
+                sdlog,
+                min,
+                max,
+            } => {
                 t.insert("type", "lognormal".into());
                 t.insert("meanlog", (*meanlog).into());
                 t.insert("sdlog", (*sdlog).into());
+                // Bounds are part of the distribution: a resolved scenario must run again as it
+                // ran (0, a lognormal's own lower bound, is left out).
+                if *min > 0.0 {
+                    t.insert("min", (*min).into());
+                }
+                if max.is_finite() {
+                    t.insert("max", (*max).into());
+                }
             }
             Dist::Mixture { components } => {
                 t.insert("type", "mixture".into());
@@ -367,12 +383,42 @@ impl Table<'_> {
             Some(node) => {
                 let mut path = self.path().to_vec();
                 path.push(Seg::Key(key.to_string()));
-                read_dist(self, &path, node, lo, hi).unwrap_or(default)
+                let merged = onto_default(node, &default);
+                read_dist(self, &path, merged.as_ref().unwrap_or(node), lo, hi).unwrap_or(default)
             }
         };
         self.resolve(key, d.to_toml(), doc);
         d
     }
+}
+
+/// A table without `type` (such as `--set 'therapist_pools[0].fis.sd=2'` on a pool that leaves
+/// `fis` at its default) changes the keys it gives of the distribution in force: the default's
+/// type and other parameters are kept. `None` when the node is not such a table.
+fn onto_default(node: &Node, default: &Dist) -> Option<Node> {
+    let Value::Table(given) = &node.value else {
+        return None;
+    };
+    if given.iter().any(|e| e.key == "type") {
+        return None;
+    }
+    let toml_edit::Value::InlineTable(base) = default.to_toml() else {
+        return None; // a fixed default has no parameters to keep
+    };
+    let text = toml_edit::Value::InlineTable(base).to_string();
+    let origin = match &node.loc {
+        Location::Override(o) => o.clone(),
+        other => other.to_string(),
+    };
+    let Value::Table(mut entries) = parse_override_value(text.trim(), &origin).value else {
+        return None;
+    };
+    entries.retain(|e| !given.iter().any(|g| g.key == e.key));
+    entries.extend(given.iter().cloned());
+    Some(Node {
+        value: Value::Table(entries),
+        loc: node.loc.clone(),
+    })
 }
 
 fn read_dist(t: &Table<'_>, path: &[Seg], node: &Node, lo: f64, hi: f64) -> Option<Dist> {
