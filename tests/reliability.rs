@@ -657,3 +657,39 @@ fn a_run_reproduces_from_its_manifest() {
         check_outputs(&dir.path().join("a"), &sc);
     }
 }
+
+/// An arm that receives no patients is reported as empty, not with zeros (issue "Reliability",
+/// item 8).
+#[test]
+fn an_arm_without_patients_is_reported_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("empty_arm.toml");
+    std::fs::write(
+        &file,
+        "[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\nallocation = 0.000001\n",
+    )
+    .unwrap();
+    let out = bordin()
+        .arg("run")
+        .arg(&file)
+        .args(["--set", "run.patients=20", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("note: arm b received no patients"), "{text}");
+    let rows = read_csv(&dir.path().join("out/summary.csv"));
+    let b = rows.iter().find(|r| r["arm"] == "b").unwrap();
+    assert_eq!(b["n"], "0");
+    for c in [
+        "mean_intake",
+        "mean_final",
+        "mean_change",
+        "sd_change",
+        "dropout",
+    ] {
+        assert_eq!(b[c], "", "`{c}` of an empty arm");
+    }
+}

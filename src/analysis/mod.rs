@@ -202,12 +202,14 @@ impl ArmSummary {
         let var_change =
             (self.scores.c[0][0] + self.scores.c[1][1] - 2.0 * self.scores.c[0][1]) / (n - 1.0);
         let sessions = self.sessions as f64;
+        // An arm that received no patients has no means (empty cells, not zeros).
+        let mean = |m: f64| if self.n > 0 { m } else { f64::NAN };
         SummaryStats {
             n: self.n,
-            mean_intake: self.scores.mean[0],
-            mean_final: self.scores.mean[1],
-            mean_change,
-            sd_change: var_change.sqrt(),
+            mean_intake: mean(self.scores.mean[0]),
+            mean_final: mean(self.scores.mean[1]),
+            mean_change: mean(mean_change),
+            sd_change: mean(var_change.sqrt()),
             pre_post_d: -mean_change / sd_intake,
             reliable_improvement: share(self.recovered + self.improved, n),
             recovery: share(self.recovered, self.cases_at_intake as f64),

@@ -814,6 +814,16 @@ pub fn summary_table(scenario: &Scenario, pooled: &[SummaryStats]) -> String {
         num(scenario.instrument.cutoff, 2),
         num(scenario.instrument.rc_threshold, 2)
     ));
+    for (a, r) in scenario.arms.iter().zip(pooled) {
+        if r.n == 0 {
+            out.push_str(&format!(
+                "note: arm {} received no patients (allocation {} of {}); its cells are empty.\n",
+                a.name,
+                num(a.allocation, 6),
+                num(scenario.arms.iter().map(|a| a.allocation).sum(), 6)
+            ));
+        }
+    }
     out
 }
 
