@@ -1,8 +1,17 @@
 //! Error types of the library. The CLI maps them to exit codes: scenario and usage errors to 2,
 //! everything at run time to 1.
+//!
+//! The errors of a command have an enum of their own: `power` ([`PowerError`]) and `sweep`
+//! ([`SweepError`]).
+
+mod power;
+mod sweep;
 
 use std::fmt;
 use std::path::PathBuf;
+
+pub use power::PowerError;
+pub use sweep::{SweepDifference, SweepError};
 
 /// Text safe to print on a terminal: control characters (ESC and the ANSI/OSC sequences it
 /// starts, NUL, carriage returns), line and paragraph separators and bidirectional overrides
@@ -114,6 +123,12 @@ pub enum Error {
     /// A command-line value is invalid (usage error).
     #[error("{0}")]
     Usage(String),
+    /// `bordin power` cannot use a flag value, a prior or the scenario.
+    #[error(transparent)]
+    Power(#[from] PowerError),
+    /// `bordin sweep`, `merge` or `slurm` cannot use a sweep file, directory or value.
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
     /// The output directory exists and is not empty.
     #[error(
         "output directory {0} is not empty; choose another with --out, or pass --force to overwrite its files"
@@ -132,11 +147,15 @@ pub enum Error {
 
 impl Error {
     /// Whether the error is the user's input (exit code 2) rather than a failure at run time.
+    /// Every [`PowerError`] and [`SweepError`] is: a flag, a prior, a scenario, a sweep file or
+    /// a sweep directory the user gave (the commands' I/O failures are [`Error::Write`]).
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
             Error::Scenario(_)
                 | Error::Usage(_)
+                | Error::Power(_)
+                | Error::Sweep(_)
                 | Error::ReadScenario { .. }
                 | Error::OutputNotEmpty(_)
         )

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::config::reader::{self, Entry, Node, Seg, Table, Value, fmt_num};
-use crate::error::{Error, Result};
+use crate::error::{PowerError, Result};
 use crate::random::distribution::Dist;
 use crate::random::{Entity, Purpose, Streams, TraitDraws, stream_id};
 use crate::scenario::Scenario;
@@ -21,9 +21,6 @@ const ASSUME_STREAM: u64 = 0x4153_5355_4D45;
 
 /// The source name of the scenario that takes each replicate's draws.
 const ASSUME_SOURCE: &str = "scenario with --assume values";
-
-/// An example for the error messages of `--assume`.
-const ASSUME_EXAMPLE: &str = "--assume 'arms[1].technique_potency={ type = \"normal\", mean = 0.07, sd = 0.02, min = 0, max = 0.2 }'";
 
 /// One `--assume PATH=DIST`: a scenario key whose value is uncertain. Every replicate draws its
 /// own value from the prior `dist` and simulates the scenario with it, so the share of
@@ -43,32 +40,31 @@ impl Assumption {
     /// the scenario's own distribution reader).
     ///
     /// # Errors
-    /// [`Error::Usage`] naming `--assume` and what is wrong.
-    pub fn parse(text: &str) -> Result<Assumption> {
-        let usage = |m: String| Error::Usage(format!("--assume {text}: {m}"));
+    /// A [`PowerError`] naming `--assume` and what is wrong.
+    pub fn parse(text: &str) -> Result<Assumption, PowerError> {
+        let text_owned = || text.to_string();
         let Some((path, dist)) = text.split_once('=') else {
-            return Err(usage(format!("expected PATH=DIST, e.g. {ASSUME_EXAMPLE}")));
+            return Err(PowerError::AssumeSyntax { text: text_owned() });
         };
-        let segs = reader::parse_path(path.trim()).ok_or_else(|| {
-            usage(format!(
-                "`{}` is not a key path: {}",
-                path.trim(),
-                reader::PATH_SYNTAX
-            ))
+        let segs = reader::parse_path(path.trim()).ok_or_else(|| PowerError::AssumeNotAPath {
+            text: text_owned(),
+            path: path.trim().to_string(),
+            syntax: reader::PATH_SYNTAX,
         })?;
         let path = reader::path_string(&segs);
         if matches!(segs.first(), Some(Seg::Key(k)) if k == "run") {
-            return Err(usage(format!(
-                "`{path}` is set by bordin power itself (--seed, --n-per-arm, --reps); put the prior on an arm, pool, population or mechanism parameter"
-            )));
+            return Err(PowerError::AssumeRunKey {
+                text: text_owned(),
+                path,
+            });
         }
         if dist.trim().is_empty() {
-            return Err(usage(format!(
-                "no distribution after `=`; e.g. {ASSUME_EXAMPLE}"
-            )));
+            return Err(PowerError::AssumeNoPrior { text: text_owned() });
         }
-        let dist = read_prior(dist.trim(), text)
-            .map_err(|problems| usage(format!("{problems} (e.g. {ASSUME_EXAMPLE})")))?;
+        let dist = read_prior(dist.trim(), text).map_err(|problems| PowerError::AssumePrior {
+            text: text_owned(),
+            problems,
+        })?;
         Ok(Assumption { path, dist })
     }
 
@@ -119,32 +115,23 @@ impl Assumption {
     }
 
     /// The key checked against the scenario: a number (an integer's draws are rounded).
-    fn param(&self, tunable: &Tunable) -> Result<ParamPath> {
+    fn param(&self, tunable: &Tunable) -> Result<ParamPath, PowerError> {
         let segs = reader::parse_path(&self.path).expect("a normalised path");
-        let why = match tunable.param(&segs, self.dist.nominal_mean()) {
-            Ok(p) => return Ok(p),
-            Err(ParamError::Distribution) => format!(
-                "`{}` is a distribution (it varies between agents); put the prior on one of its parameters, e.g. {}.mean",
-                self.path, self.path
-            ),
-            Err(ParamError::NotANumber { kind, value }) => {
-                let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                    "an"
-                } else {
-                    "a"
-                };
-                format!(
-                    "`{}` is {article} {kind} (`{value}`), not a number; --assume draws numbers",
-                    self.path
-                )
-            }
-            // A key the scenario does not have (or a parameter of a distribution, which the
-            // resolved values do not list one by one): the reader says which.
-            Err(ParamError::NotAKey(ds)) => {
-                format!("not a numeric key of the scenario: {}", problems(&ds))
-            }
-        };
-        Err(Error::Usage(format!("--assume {}: {why}", self.path)))
+        let path = self.path.clone();
+        tunable
+            .param(&segs, self.dist.nominal_mean())
+            .map_err(|e| match e {
+                ParamError::Distribution => PowerError::AssumeDistribution { path },
+                ParamError::NotANumber { kind, value } => {
+                    PowerError::AssumeNotANumber { path, kind, value }
+                }
+                // A key the scenario does not have (or a parameter of a distribution, which the
+                // resolved values do not list one by one): the reader says which.
+                ParamError::NotAKey(ds) => PowerError::AssumeNotAKey {
+                    path,
+                    problems: problems(&ds),
+                },
+            })
     }
 
     /// Short form for tables and charts, e.g. `arms[1].technique_potency ~ normal(0.07, 0.02)`.
@@ -224,7 +211,7 @@ impl Prior {
             .assume
             .iter()
             .map(|a| a.param(&tunable))
-            .collect::<Result<_>>()?;
+            .collect::<Result<_, PowerError>>()?;
         let prior = Prior { tunable, paths };
         // Every value a prior can draw must give a valid scenario: try both ends of each (the
         // keys read ranges are intervals, so the ends stand for the values between).
@@ -237,15 +224,18 @@ impl Prior {
                     .map_err(|e| problems(&e.diagnostics))
                     .and_then(|sc| adapt(&sc, settings).map_err(|e| e.to_string()));
                 if let Err(why) = checked {
-                    let what = if lo == hi {
-                        format!("the value {}", fmt_num(x))
+                    let (path, value) = (a.path.clone(), fmt_num(x));
+                    return Err(if lo == hi {
+                        PowerError::AssumeValue { path, value, why }
                     } else {
-                        format!("the prior {} reaches {}", a.dist.describe(), fmt_num(x))
-                    };
-                    return Err(Error::Usage(format!(
-                        "--assume {}: {what}, which the scenario does not accept ({why}); keep the prior inside the key's range (bound it with `min` and `max`)",
-                        a.path,
-                    )));
+                        PowerError::AssumeReach {
+                            path,
+                            prior: a.dist.describe(),
+                            value,
+                            why,
+                        }
+                    }
+                    .into());
                 }
             }
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{PowerError, Result};
 use crate::model::therapist::TherapistPool;
 use crate::model::treatment::ArmKind;
 use crate::scenario::Scenario;
@@ -31,34 +31,27 @@ pub struct Plan {
 
 /// The scenario checked and fitted to a power analysis: exactly two arms (control first,
 /// treatment second), `--therapists-per-arm` applied, allocation 1:1, one engine replicate.
-pub(super) fn adapt(scenario: &Scenario, settings: &PowerSettings) -> Result<Scenario> {
+pub(super) fn adapt(scenario: &Scenario, settings: &PowerSettings) -> Result<Scenario, PowerError> {
     let sc = scenario;
     if sc.arms.len() != 2 {
-        return Err(Error::Usage(format!(
-            "bordin power needs a scenario with exactly two arms (the first is the control, the second the treatment); scenario \"{}\" has {}: {}",
-            sc.name,
-            sc.arms.len(),
-            sc.arms
-                .iter()
-                .map(|a| a.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(PowerError::NotTwoArms {
+            scenario: sc.name.clone(),
+            arms: sc.arms.iter().map(|a| a.name.clone()).collect(),
+        });
     }
     let mut sc = sc.clone();
     if sc.arms[1].kind == ArmKind::Waitlist && sc.arms[0].kind == ArmKind::Therapy {
-        return Err(Error::Usage(format!(
-            "the second arm is the treatment, but `{}` is a waitlist and the control `{}` a therapy: swap the arms in the scenario",
-            sc.arms[1].name, sc.arms[0].name
-        )));
+        return Err(PowerError::WaitlistTreatment {
+            treatment: sc.arms[1].name.clone(),
+            control: sc.arms[0].name.clone(),
+        });
     }
     if let Some(k) = settings.therapists_per_arm {
         match (sc.arms[0].pool, sc.arms[1].pool) {
             (Some(a), Some(b)) if a == b => {
-                return Err(Error::Usage(format!(
-                    "--therapists-per-arm: both arms draw therapists from the pool `{}`, so therapists are crossed with arms; give each arm its own [[therapist_pools]] entry (therapists nested in arms), or leave --therapists-per-arm out to keep the crossed design",
-                    sc.therapist_pools[a].name
-                )));
+                return Err(PowerError::CrossedPool {
+                    pool: sc.therapist_pools[a].name.clone(),
+                });
             }
             _ => {}
         }
@@ -91,7 +84,8 @@ impl Plan {
     /// checks the `--assume` keys against the scenario.
     ///
     /// # Errors
-    /// [`Error::Usage`] for a scenario that does not fit, or bad settings.
+    /// [`PowerError`] for a scenario that does not fit, or bad settings (or bad `--assume` keys);
+    /// [`crate::Error::Scenario`] if the scenario cannot be read again for the `--assume` keys.
     pub fn new(scenario: &Scenario, settings: &PowerSettings) -> Result<Plan> {
         settings.validate()?;
         let sc = adapt(scenario, settings)?;

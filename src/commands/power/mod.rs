@@ -30,7 +30,7 @@ mod summary;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::error::Result;
+use crate::error::{PowerError, Result};
 use crate::io::{self, FileRecord};
 use crate::scenario::Scenario;
 
@@ -120,7 +120,7 @@ impl PowerFlags {
     /// Parses the flags and loads the scenario.
     ///
     /// # Errors
-    /// [`Error::Usage`] for a bad flag value; scenario errors.
+    /// [`PowerError`] for a bad flag value; scenario errors.
     pub fn request(&self) -> Result<PowerRequest> {
         let settings = PowerSettings {
             n_per_arm: parse_n_list(&self.n_per_arm)?,
@@ -137,7 +137,7 @@ impl PowerFlags {
                 .assume
                 .iter()
                 .map(|a| Assumption::parse(a))
-                .collect::<Result<_>>()?,
+                .collect::<Result<_, PowerError>>()?,
         };
         settings.validate()?;
         let mut set = self.set.clone();
@@ -163,7 +163,8 @@ impl PowerFlags {
 /// Runs a power analysis and writes its output directory.
 ///
 /// # Errors
-/// Usage errors (flags, the scenario's arms, a non-empty output directory) and write failures.
+/// [`PowerError`] (flags, the scenario's arms), [`crate::Error::OutputNotEmpty`] and write
+/// failures.
 pub fn run(req: &PowerRequest) -> Result<PowerReport> {
     crate::sim::engine::check_threads(req.threads)?;
     let plan = Plan::new(&req.scenario, &req.settings)?;

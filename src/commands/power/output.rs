@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::io::manifest::Manifest;
-use crate::io::{self, AtomicFile, FileRecord, num};
-use crate::plot::PowerChart;
+use crate::io::{AtomicFile, FileRecord, num};
 
 use super::PowerRequest;
 use super::design::{Plan, PowerResults, TargetResult};
@@ -24,7 +23,10 @@ const POWER_FILES: &[&str] = &[
     "manifest.json",
 ];
 
-/// The hidden name `power.png` is rendered to before it is renamed into place.
+/// The chart's files: `power.svg` and `power.png` ([`crate::plot::write_files`]).
+const CHART_STEM: &str = "power";
+
+/// The hidden name [`crate::plot::write_files`] renders `power.png` to before renaming it.
 const PNG_TMP: &str = ".power.tmp.png";
 
 /// Subdirectory of the trial datasets written by `--emit-datasets`.
@@ -130,7 +132,11 @@ pub(super) fn write_results(
     if plan.settings.target_power.is_some() {
         files.push(write_target_csv(out, &results.targets)?);
     }
-    files.extend(write_chart(out, &chart(plan, results))?);
+    files.extend(crate::plot::write_files(
+        out,
+        CHART_STEM,
+        &chart(plan, results),
+    )?);
     Ok(files)
 }
 
@@ -322,40 +328,4 @@ pub(super) fn write_manifest(
     .with("emit_datasets", s.emit_datasets)
     .with("assume", assume)
     .write(&req.out, files)
-}
-
-/// Writes `power.svg` and `power.png` (rendered to a hidden name, then renamed into place).
-fn write_chart(out: &Path, c: &PowerChart) -> Result<Vec<FileRecord>> {
-    let render_error = |name: &str| {
-        let path = out.join(name);
-        move |msg: String| Error::Write {
-            path,
-            source: std::io::Error::other(msg),
-        }
-    };
-    let svg = crate::plot::svg(c).map_err(render_error("power.svg"))?;
-    let mut f = AtomicFile::create(out, "power.svg")?;
-    f.raw(svg.as_bytes())?;
-    let svg_record = f.commit()?;
-    let tmp = out.join(PNG_TMP);
-    let png = out.join("power.png");
-    if let Err(e) = crate::plot::png(c, &tmp).map_err(render_error("power.png")) {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    let bytes = fs::read(&tmp).map_err(|source| Error::Write {
-        path: tmp.clone(),
-        source,
-    })?;
-    fs::rename(&tmp, &png).map_err(|source| Error::Write {
-        path: png.clone(),
-        source,
-    })?;
-    let png_record = FileRecord {
-        file: "power.png".into(),
-        rows: 0,
-        bytes: bytes.len() as u64,
-        sha256: io::sha256_hex(&bytes),
-    };
-    Ok(vec![svg_record, png_record])
 }

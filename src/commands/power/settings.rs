@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::PowerError;
 
 use super::MIN_N_PER_ARM;
 use super::assume::Assumption;
@@ -41,18 +41,16 @@ impl Analysis {
     /// dropped and the order is the canonical one.
     ///
     /// # Errors
-    /// [`Error::Usage`] for an empty list or an unknown name.
-    pub fn parse_list(s: &str) -> Result<Vec<Analysis>> {
+    /// [`PowerError::UnknownAnalysis`] for an unknown name (an empty list has one, ``).
+    pub fn parse_list(s: &str) -> Result<Vec<Analysis>, PowerError> {
         let mut out = Vec::new();
         for item in s.split(',').map(str::trim) {
             let a = Analysis::ALL
                 .into_iter()
                 .find(|a| a.as_str() == item)
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--analysis: unknown analysis `{item}`; expected a comma-separated list of {}",
-                        Analysis::ALL.map(Analysis::as_str).join(", ")
-                    ))
+                .ok_or_else(|| PowerError::UnknownAnalysis {
+                    item: item.to_string(),
+                    expected: Analysis::ALL.map(Analysis::as_str).join(", "),
                 })?;
             if !out.contains(&a) {
                 out.push(a);
@@ -79,12 +77,10 @@ impl Schedule {
     /// Parses `every-session`, `pre-post` or `sessions:1,4,8,12`.
     ///
     /// # Errors
-    /// [`Error::Usage`] for anything else.
-    pub fn parse(s: &str) -> Result<Schedule> {
-        let bad = || {
-            Error::Usage(format!(
-                "--schedule: `{s}` is not a schedule; expected every-session, pre-post or sessions:LIST (e.g. sessions:1,4,8,12: positive session numbers)"
-            ))
+    /// [`PowerError::Schedule`] for anything else.
+    pub fn parse(s: &str) -> Result<Schedule, PowerError> {
+        let bad = || PowerError::Schedule {
+            text: s.to_string(),
         };
         match s.trim() {
             "every-session" => Ok(Schedule::EverySession),
@@ -141,15 +137,15 @@ impl Missing {
     /// Parses `completers`, `available` or `locf`.
     ///
     /// # Errors
-    /// [`Error::Usage`] for anything else.
-    pub fn parse(s: &str) -> Result<Missing> {
+    /// [`PowerError::Missing`] for anything else.
+    pub fn parse(s: &str) -> Result<Missing, PowerError> {
         match s.trim() {
             "completers" => Ok(Missing::Completers),
             "available" => Ok(Missing::Available),
             "locf" => Ok(Missing::Locf),
-            other => Err(Error::Usage(format!(
-                "--missing: `{other}` is not a missing-data rule; expected completers, available or locf"
-            ))),
+            other => Err(PowerError::Missing {
+                text: other.to_string(),
+            }),
         }
     }
 
@@ -166,16 +162,18 @@ impl Missing {
 /// dropped).
 ///
 /// # Errors
-/// [`Error::Usage`] for an empty list, a non-integer or a value below `MIN_N_PER_ARM`.
-pub(super) fn parse_n_list(s: &str) -> Result<Vec<u64>> {
+/// [`PowerError::NPerArmItem`] for an empty item, a non-integer or a value outside
+/// `MIN_N_PER_ARM..=1000000`.
+pub(super) fn parse_n_list(s: &str) -> Result<Vec<u64>, PowerError> {
     let mut v = Vec::new();
     for item in s.split(',').map(str::trim) {
         match item.parse::<u64>() {
             Ok(n) if (MIN_N_PER_ARM..=1_000_000).contains(&n) => v.push(n),
             _ => {
-                return Err(Error::Usage(format!(
-                    "--n-per-arm: `{item}` is not a number of patients per arm; expected a comma-separated list of integers from {MIN_N_PER_ARM} to 1000000, e.g. --n-per-arm 20,40,60"
-                )));
+                return Err(PowerError::NPerArmItem {
+                    item: item.to_string(),
+                    min: MIN_N_PER_ARM,
+                });
             }
         }
     }
@@ -227,60 +225,74 @@ impl Default for PowerSettings {
 }
 
 impl PowerSettings {
-    /// Checks ranges and combinations.
+    /// Checks ranges and combinations; the first problem found is reported.
     ///
     /// # Errors
-    /// [`Error::Usage`] with the offending flag.
-    pub fn validate(&self) -> Result<()> {
-        let usage = |m: String| Err(Error::Usage(m));
+    /// The first [`PowerError`] found, naming the offending flag.
+    pub fn validate(&self) -> Result<(), PowerError> {
+        self.check_design()?;
+        self.check_levels()?;
+        if self.analyses.is_empty() {
+            return Err(PowerError::NoAnalysis);
+        }
+        self.check_assume()?;
+        self.check_schedule()
+    }
+
+    /// The design points, replicates and therapists.
+    fn check_design(&self) -> Result<(), PowerError> {
         if self.n_per_arm.is_empty() {
-            return usage("--n-per-arm: give at least one number of patients per arm".into());
+            return Err(PowerError::NoNPerArm);
         }
         if let Some(&n) = self.n_per_arm.iter().find(|&&n| n < MIN_N_PER_ARM) {
-            return usage(format!(
-                "--n-per-arm: {n} is too small; expected at least {MIN_N_PER_ARM} patients per arm"
-            ));
+            return Err(PowerError::NPerArmTooSmall {
+                n,
+                min: MIN_N_PER_ARM,
+            });
         }
         if self.reps < 2 {
-            return usage(format!(
-                "--reps: {} is too few; expected at least 2 replicates (power is a share of replicates)",
-                self.reps
-            ));
+            return Err(PowerError::TooFewReps { reps: self.reps });
         }
         if self.therapists_per_arm == Some(0) {
-            return usage("--therapists-per-arm: expected at least 1 therapist per arm".into());
+            return Err(PowerError::NoTherapists);
         }
+        Ok(())
+    }
+
+    /// The significance level, the target power and the search limit above the design points.
+    fn check_levels(&self) -> Result<(), PowerError> {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return usage(format!(
-                "--alpha: {} is not a significance level; expected a value between 0 and 1, e.g. 0.05",
-                self.alpha
-            ));
+            return Err(PowerError::Alpha { alpha: self.alpha });
         }
         if let Some(t) = self.target_power
             && !(t > 0.0 && t < 1.0)
         {
-            return usage(format!(
-                "--target-power: {t} is not a power; expected a value between 0 and 1, e.g. 0.8"
-            ));
+            return Err(PowerError::TargetPower { target: t });
         }
-        let max_grid = self.n_per_arm.iter().max().copied().unwrap_or(0);
-        if self.target_power.is_some() && self.max_n < max_grid {
-            return usage(format!(
-                "--max-n: {} is below the largest --n-per-arm ({max_grid})",
-                self.max_n
-            ));
+        let largest = self.n_per_arm.iter().max().copied().unwrap_or(0);
+        if self.target_power.is_some() && self.max_n < largest {
+            return Err(PowerError::MaxNBelowGrid {
+                max_n: self.max_n,
+                largest,
+            });
         }
-        if self.analyses.is_empty() {
-            return usage("--analysis: give at least one analysis".into());
-        }
+        Ok(())
+    }
+
+    /// One prior per key.
+    fn check_assume(&self) -> Result<(), PowerError> {
         for (i, a) in self.assume.iter().enumerate() {
             if self.assume[..i].iter().any(|b| b.path == a.path) {
-                return usage(format!(
-                    "--assume: `{}` is given twice; give one prior per key",
-                    a.path
-                ));
+                return Err(PowerError::AssumeTwice {
+                    path: a.path.clone(),
+                });
             }
         }
+        Ok(())
+    }
+
+    /// The growth model needs scores between intake and the end.
+    fn check_schedule(&self) -> Result<(), PowerError> {
         if self.analyses.contains(&Analysis::LmmLongitudinal) {
             let sessions = match &self.schedule {
                 Schedule::PrePost => false,
@@ -288,7 +300,7 @@ impl PowerSettings {
                 Schedule::EverySession => true,
             };
             if !sessions {
-                return usage("--analysis lmm-longitudinal needs scores between intake and the end (random slopes per patient need at least three assessments): use --schedule every-session or sessions:LIST".into());
+                return Err(PowerError::GrowthNeedsSessions);
             }
         }
         Ok(())

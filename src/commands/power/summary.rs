@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::analysis::statistics::sample;
 use crate::io::{table_2dp, table_percent};
 use crate::plot::{PowerChart, PowerPoint, PowerSeries};
 use crate::stats::dist;
@@ -50,17 +51,14 @@ pub struct PowerRow {
     pub failed: u64,
 }
 
+/// The mean of `xs`, `NaN` for none, by [`sample::mean`].
 fn mean(xs: impl Iterator<Item = f64>) -> f64 {
-    let (s, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-    if n == 0 { f64::NAN } else { s / n as f64 }
+    sample::mean(&xs.collect::<Vec<_>>())
 }
 
+/// The sample standard deviation (n - 1), `NaN` for fewer than two values.
 fn sd(xs: &[f64]) -> f64 {
-    if xs.len() < 2 {
-        return f64::NAN;
-    }
-    let m = mean(xs.iter().copied());
-    (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt()
+    sample::var(xs).sqrt()
 }
 
 /// Wilson score interval of a proportion (95%).

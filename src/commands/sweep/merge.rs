@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SweepError};
 use crate::io::AtomicFile;
 
 use super::STATE_FILE;
@@ -16,8 +16,7 @@ use super::state::{State, read_state, unit_path, write_state};
 /// units. Returns the path written.
 ///
 /// # Errors
-/// [`Error::Usage`] for missing state files, different sweeps or missing units; write
-/// failures.
+/// [`SweepError`] for missing state files, different sweeps or missing units; write failures.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf> {
     let state = common_state(dirs)?;
     let mut files = Vec::with_capacity(state.units as usize);
@@ -56,11 +55,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf> {
 fn common_state(dirs: &[PathBuf]) -> Result<State> {
     let mut state: Option<State> = None;
     for d in dirs {
-        let s = read_state(d)?.ok_or_else(|| {
-            Error::Usage(format!(
-                "{} is not a sweep directory (no {STATE_FILE})",
-                d.display()
-            ))
+        let s = read_state(d)?.ok_or_else(|| SweepError::NotASweepDirectory {
+            dir: d.clone(),
+            state_file: STATE_FILE,
         })?;
         match &state {
             None => state = Some(s),
@@ -71,38 +68,31 @@ fn common_state(dirs: &[PathBuf]) -> Result<State> {
                     || first.units != s.units
                     || first.bordin_version != s.bordin_version
                 {
-                    return Err(Error::Usage(format!(
-                        "{} and {} hold different sweeps ({} vs {}); merge only shards of one sweep",
-                        dirs[0].display(),
-                        d.display(),
-                        first.sweep_file,
-                        s.sweep_file
-                    )));
+                    return Err(SweepError::DifferentSweeps {
+                        first: dirs[0].clone(),
+                        other: d.clone(),
+                        first_file: first.sweep_file.clone(),
+                        other_file: s.sweep_file.clone(),
+                    }
+                    .into());
                 }
             }
         }
     }
-    state.ok_or_else(|| Error::Usage("merge needs at least one sweep directory".into()))
+    state.ok_or_else(|| SweepError::NothingToMerge.into())
 }
 
-/// The missing units (the first 20) and what to do.
+/// The missing units, the first 20 of them by name.
 fn incomplete(dirs: &[PathBuf], state: &State, missing: &[u64]) -> Error {
-    let shown = 20;
-    let mut msg = format!(
-        "the sweep is incomplete: {} of {} units missing in {}:\n",
-        missing.len(),
-        state.units,
-        dirs.iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    for &k in missing.iter().take(shown) {
-        msg.push_str(&format!("  {}\n", state.unit_label(k)));
+    SweepError::Incomplete {
+        dirs: dirs.to_vec(),
+        units: state.units,
+        missing: missing.len() as u64,
+        shown: missing
+            .iter()
+            .take(20)
+            .map(|&k| state.unit_label(k))
+            .collect(),
     }
-    if missing.len() > shown {
-        msg.push_str(&format!("  ... and {} more\n", missing.len() - shown));
-    }
-    msg.push_str("run the missing shards again (finished units are skipped), then merge\n");
-    Error::Usage(msg)
+    .into()
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::analysis::ArmSummary;
-use crate::error::{Error, Result};
+use crate::error::{Result, SweepError};
 use crate::io::AtomicFile;
 use crate::scenario::Scenario;
 use crate::sim::allocation::ReplicateContext;
@@ -34,12 +34,10 @@ impl Shard {
     /// Parses `I/N` (1-based I).
     ///
     /// # Errors
-    /// [`Error::Usage`] unless `1 <= I <= N`.
-    pub fn parse(text: &str) -> Result<Shard> {
-        let bad = || {
-            Error::Usage(format!(
-                "--shard {text:?}: expected I/N with 1 <= I <= N, e.g. --shard 2/4"
-            ))
+    /// [`SweepError::Shard`] unless `1 <= I <= N`.
+    pub fn parse(text: &str) -> Result<Shard, SweepError> {
+        let bad = || SweepError::Shard {
+            text: text.to_string(),
         };
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let i: u64 = i.trim().parse().map_err(|_| bad())?;
@@ -58,16 +56,18 @@ impl Shard {
     /// both work. `None` outside an array job.
     ///
     /// # Errors
-    /// [`Error::Usage`] when the variables are malformed or the array has gaps or steps.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>> {
+    /// [`SweepError::SlurmVariable`] when a variable is not a number, [`SweepError::ArrayTask`]
+    /// when the task does not map to a shard.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, SweepError> {
         let (Some(id), Some(count)) = (get("SLURM_ARRAY_TASK_ID"), get("SLURM_ARRAY_TASK_COUNT"))
         else {
             return Ok(None);
         };
-        let num = |name: &str, v: &str| -> Result<u64> {
-            v.trim()
-                .parse()
-                .map_err(|_| Error::Usage(format!("{name}={v:?} is not a number")))
+        let num = |var: &'static str, v: &str| -> Result<u64, SweepError> {
+            v.trim().parse().map_err(|_| SweepError::SlurmVariable {
+                var,
+                value: v.to_string(),
+            })
         };
         let id = num("SLURM_ARRAY_TASK_ID", &id)?;
         let count = num("SLURM_ARRAY_TASK_COUNT", &count)?;
@@ -76,10 +76,7 @@ impl Shard {
             None => 0,
         };
         if count == 0 || id < min || id - min >= count {
-            return Err(Error::Usage(format!(
-                "SLURM array task {id} (min {min}, count {count}) does not map to a shard; use a contiguous array such as --array=0-{}",
-                count.saturating_sub(1)
-            )));
+            return Err(SweepError::ArrayTask { id, min, count });
         }
         Ok(Some(Shard {
             index: id - min,
@@ -180,7 +177,7 @@ fn run_unit(sweep: &Sweep, out: &Path, k: u64) -> Result<()> {
 /// when every unit is done, merges `sweep.csv`.
 ///
 /// # Errors
-/// Usage errors (a directory holding another sweep, bad thread counts) and write failures.
+/// [`SweepError`] (a directory holding another sweep), bad thread counts and write failures.
 pub fn run(req: &SweepRequest) -> Result<SweepReport> {
     crate::sim::engine::check_threads(req.threads)?;
     let start = Instant::now();

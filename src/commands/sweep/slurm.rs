@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SweepError};
 
 use super::state::write_atomic;
 
@@ -50,7 +50,8 @@ fn absolute(p: &Path) -> Result<PathBuf> {
 /// `script_dir`. Returns the paths written.
 ///
 /// # Errors
-/// Usage errors (bad array size, a SLURM value with a newline) and write failures.
+/// [`SweepError`] for a bad array size or CPU count, or a SLURM value that is not one word;
+/// write failures.
 pub fn write_slurm(req: &SlurmRequest) -> Result<Vec<PathBuf>> {
     check(req)?;
     let paths = Paths {
@@ -89,20 +90,21 @@ pub fn write_slurm(req: &SlurmRequest) -> Result<Vec<PathBuf>> {
 }
 
 /// Checks the array size, the CPUs and that SLURM values are single words.
-fn check(req: &SlurmRequest) -> Result<()> {
+fn check(req: &SlurmRequest) -> Result<(), SweepError> {
     if req.array == 0 {
-        return Err(Error::Usage("--array must be at least 1".into()));
+        return Err(SweepError::NoArrayTasks);
     }
     if req.cpus == 0 {
-        return Err(Error::Usage("--cpus must be at least 1".into()));
+        return Err(SweepError::NoCpus);
     }
     for (name, v) in [("--partition", &req.partition), ("--time", &req.time)] {
         if let Some(v) = v
             && (v.is_empty() || v.chars().any(|c| c.is_whitespace() || c == '#'))
         {
-            return Err(Error::Usage(format!(
-                "{name} {v:?}: expected a single word"
-            )));
+            return Err(SweepError::NotAWord {
+                flag: name,
+                value: v.clone(),
+            });
         }
     }
     Ok(())

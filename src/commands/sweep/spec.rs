@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SweepError};
 use crate::io::{self, SUMMARY_COLUMNS};
 use crate::scenario::{self, Scenario};
 
@@ -30,10 +30,13 @@ impl Sweep {
     /// scenario, then every design point. Reports every problem found (exit code 2).
     ///
     /// # Errors
-    /// [`Error::Usage`] listing each problem (with its axis number, 1-based).
+    /// [`SweepError::Read`] when the file cannot be read; [`SweepError::Problems`] listing each
+    /// problem (with its axis number, 1-based).
     pub fn load(path: &Path) -> Result<Sweep> {
-        let text = crate::config::read_text(path)
-            .map_err(|e| Error::Usage(format!("cannot read sweep file {}: {e}", path.display())))?;
+        let text = crate::config::read_text(path).map_err(|source| SweepError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Sweep::parse(&text, path)
     }
 
@@ -43,10 +46,13 @@ impl Sweep {
     /// As [`Sweep::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Sweep> {
         let source = path.display().to_string();
-        let head = format!("sweep file {source}");
+        let problems = |problems: Vec<String>| SweepError::Problems {
+            file: source.clone(),
+            problems,
+        };
         let doc: toml_edit::DocumentMut = text
             .parse()
-            .map_err(|e: toml_edit::TomlError| usage_list(head.clone(), &[e.to_string()]))?;
+            .map_err(|e: toml_edit::TomlError| problems(vec![e.to_string()]))?;
         let mut errors = Vec::new();
         for (k, _) in doc.iter() {
             if !matches!(k, "base" | "replicates" | "axis") {
@@ -59,21 +65,20 @@ impl Sweep {
         let replicates = read_replicates(&doc, &mut errors);
         let axes = read_axes(&doc, &mut errors);
         if !errors.is_empty() {
-            return Err(usage_list(head, &errors));
+            return Err(problems(errors).into());
         }
         let base_text = base_text.expect("read when there are no errors");
         // The base scenario with the sweep's replicates.
         let base = Scenario::parse(&base_text, &base_source, &[]).map_err(|e| {
-            usage_list(
-                head.clone(),
-                &e.diagnostics
+            problems(
+                e.diagnostics
                     .iter()
                     .map(|d| format!("base scenario: {d}"))
-                    .collect::<Vec<_>>(),
+                    .collect(),
             )
         })?;
         let sweep = Sweep {
-            source,
+            source: source.clone(),
             base_sha256: io::sha256_hex(base_text.as_bytes()),
             base_source,
             base_text,
@@ -86,7 +91,7 @@ impl Sweep {
             errors = sweep.point_errors()?;
         }
         if !errors.is_empty() {
-            return Err(usage_list(head, &errors));
+            return Err(problems(errors).into());
         }
         Ok(sweep)
     }
@@ -273,18 +278,4 @@ fn read_replicates(doc: &toml_edit::DocumentMut, errors: &mut Vec<String>) -> Op
             None
         }
     }
-}
-
-fn usage_list(head: String, errors: &[String]) -> Error {
-    let mut msg = format!(
-        "{head} has {} error{}:\n",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" }
-    );
-    for e in errors {
-        msg.push_str("  ");
-        msg.push_str(e);
-        msg.push('\n');
-    }
-    Error::Usage(msg)
 }

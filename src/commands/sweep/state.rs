@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SweepDifference, SweepError};
 
 use super::axis::coords;
 use super::spec::Sweep;
@@ -66,12 +66,9 @@ pub(super) fn unit_name(k: u64) -> String {
 pub(super) fn read_state(dir: &Path) -> Result<Option<State>> {
     let path = dir.join(STATE_FILE);
     match fs::read_to_string(&path) {
-        Ok(t) => serde_json::from_str(&t).map(Some).map_err(|e| {
-            Error::Usage(format!(
-                "{} is not a bordin sweep state file: {e}",
-                path.display()
-            ))
-        }),
+        Ok(t) => serde_json::from_str(&t)
+            .map(Some)
+            .map_err(|source| SweepError::State { path, source }.into()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(Error::Write { path, source }),
     }
@@ -109,10 +106,7 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
 pub(super) fn prepare(out: &Path, sweep: &Sweep, force: bool) -> Result<()> {
     let state = sweep.state();
     if out.exists() && !out.is_dir() {
-        return Err(Error::Usage(format!(
-            "--out {} exists and is not a directory",
-            out.display()
-        )));
+        return Err(SweepError::OutNotADirectory(out.to_path_buf()).into());
     }
     match read_state(out)? {
         Some(old) => {
@@ -123,7 +117,7 @@ pub(super) fn prepare(out: &Path, sweep: &Sweep, force: bool) -> Result<()> {
                 || old.units != state.units
             {
                 if !force {
-                    return Err(another_sweep(out, &old, &state, sweep));
+                    return Err(another_sweep(out, &old, &state, sweep).into());
                 }
                 discard(out)?;
             }
@@ -152,30 +146,31 @@ pub(super) fn prepare(out: &Path, sweep: &Sweep, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// Why `out`, holding the sweep `old`, cannot resume `sweep`.
-fn another_sweep(out: &Path, old: &State, state: &State, sweep: &Sweep) -> Error {
-    let what = if old.sweep_sha256 != state.sweep_sha256 {
-        format!(
-            "the sweep file differs (recorded sha256 {}, {} has {})",
-            old.sweep_sha256, sweep.source, state.sweep_sha256
-        )
+/// Why `out`, holding the sweep `old`, cannot resume `sweep` (whose state is `state`).
+fn another_sweep(out: &Path, old: &State, state: &State, sweep: &Sweep) -> SweepError {
+    let difference = if old.sweep_sha256 != state.sweep_sha256 {
+        SweepDifference::SweepFile {
+            recorded: old.sweep_sha256.clone(),
+            source: sweep.source.clone(),
+            now: state.sweep_sha256.clone(),
+        }
     } else if old.base_sha256 != state.base_sha256 {
-        format!(
-            "the base scenario {} differs (recorded sha256 {}, now {})",
-            sweep.base_source, old.base_sha256, state.base_sha256
-        )
+        SweepDifference::Base {
+            base: sweep.base_source.clone(),
+            recorded: old.base_sha256.clone(),
+            now: state.base_sha256.clone(),
+        }
     } else {
-        format!(
-            "it was written by bordin {} (this is {})",
-            old.bordin_version,
-            crate::VERSION
-        )
+        SweepDifference::Version {
+            recorded: old.bordin_version.clone(),
+            now: crate::VERSION,
+        }
     };
-    Error::Usage(format!(
-        "{} holds another sweep ({}): {what}; refusing to resume. Use another --out, or --force to discard its units",
-        out.display(),
-        old.sweep_file
-    ))
+    SweepError::AnotherSweep {
+        out: out.to_path_buf(),
+        sweep_file: old.sweep_file.clone(),
+        difference: Box::new(difference),
+    }
 }
 
 /// Removes the units, the merged result and the state of a sweep directory.
