@@ -1,8 +1,26 @@
 //! Error types of the library. The CLI maps them to exit codes: scenario and usage errors to 2,
 //! everything at run time to 1.
+//!
+//! Each command's errors are an enum of their own, one file each under `error/` (the
+//! variants name the flag, field or file at fault and what was expected): they live here, at
+//! the bottom of the layers, so that [`Error`] can hold them without importing upward.
+
+mod calibrate;
+mod experiment;
+mod report;
+mod trace;
 
 use std::fmt;
 use std::path::PathBuf;
+
+pub use calibrate::CalibrateError;
+pub use experiment::{ExperimentError, FigureProblem};
+pub use report::ReportError;
+pub use trace::{DyadProblem, TraceError};
+
+/// An error of a higher layer carried by a command's error (the layers keep its type out of
+/// reach here); its text is shown as it is.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// Text safe to print on a terminal: control characters (ESC and the ANSI/OSC sequences it
 /// starts, NUL, carriage returns), line and paragraph separators and bidirectional overrides
@@ -114,6 +132,18 @@ pub enum Error {
     /// A command-line value is invalid (usage error).
     #[error("{0}")]
     Usage(String),
+    /// `bordin trace` input that cannot be used.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// A run directory `bordin report` cannot report on.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// An experiment that cannot be run.
+    #[error(transparent)]
+    Experiment(#[from] ExperimentError),
+    /// A calibration that cannot be run.
+    #[error(transparent)]
+    Calibrate(#[from] CalibrateError),
     /// The output directory exists and is not empty.
     #[error(
         "output directory {0} is not empty; choose another with --out, or pass --force to overwrite its files"
@@ -137,6 +167,10 @@ impl Error {
             self,
             Error::Scenario(_)
                 | Error::Usage(_)
+                | Error::Trace(_)
+                | Error::Report(_)
+                | Error::Experiment(_)
+                | Error::Calibrate(_)
                 | Error::ReadScenario { .. }
                 | Error::OutputNotEmpty(_)
         )
