@@ -239,12 +239,7 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
     let text = std::fs::read_to_string(&path).map_err(|e| unreadable(&path, e))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| malformed(&path, format!("not JSON: {e}")))?;
-    let field = |k: &str| {
-        v.get(k).ok_or_else(|| ReportError::MissingField {
-            path: path.clone(),
-            field: k.to_string(),
-        })
-    };
+    let field = |k: &str| manifest_field(&path, &v, k);
     let string = |k: &str| -> Result<String> {
         field(k)?
             .as_str()
@@ -254,21 +249,7 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
                 field: k.to_string(),
             })
     };
-    // Every entry of `files` must name a file and its SHA-256 (as `bordin run` writes them);
-    // the report does not use them.
-    let files = field("files")?
-        .as_array()
-        .ok_or_else(|| malformed(&path, "field `files` is not a list"))?;
-    if files.iter().any(|f| {
-        ["file", "sha256"]
-            .iter()
-            .any(|k| !f.get(k).is_some_and(|x| x.is_string()))
-    }) {
-        return Err(malformed(
-            &path,
-            "an entry of `files` has no `file` or `sha256`",
-        ));
-    }
+    check_manifest_files(&path, field("files")?)?;
     let sessions = match string("sessions_output")?.as_str() {
         "all" => true,
         "none" => false,
@@ -296,6 +277,37 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
             .unwrap_or_default(),
         resolved: string("resolved_scenario")?,
     })
+}
+
+/// Field `k` of the manifest at `path`.
+fn manifest_field<'v>(
+    path: &Path,
+    v: &'v serde_json::Value,
+    k: &str,
+) -> Result<&'v serde_json::Value> {
+    v.get(k).ok_or_else(|| ReportError::MissingField {
+        path: path.to_path_buf(),
+        field: k.to_string(),
+    })
+}
+
+/// Every entry of `files` must name a file and its SHA-256 (as `bordin run` writes them); the
+/// report does not use them.
+fn check_manifest_files(path: &Path, files: &serde_json::Value) -> Result<()> {
+    let files = files
+        .as_array()
+        .ok_or_else(|| malformed(path, "field `files` is not a list"))?;
+    if files.iter().any(|f| {
+        ["file", "sha256"]
+            .iter()
+            .any(|k| !f.get(k).is_some_and(|x| x.is_string()))
+    }) {
+        return Err(malformed(
+            path,
+            "an entry of `files` has no `file` or `sha256`",
+        ));
+    }
+    Ok(())
 }
 
 /// The scenario of a run, read back from its manifest.

@@ -1,6 +1,6 @@
-//! The traits of a traced dyad: `--therapist`/`--patient` values (an archetype, `key=value`
-//! traits, or both), read and resolved over the scenario's distributions, and
-//! `bordin trace --list`.
+//! The traits of a traced dyad: `--therapist`, `--compare-therapist` and `--patient` values (an
+//! archetype, `key=value` traits, or both), read and resolved over the scenario's
+//! distributions, and `bordin trace --list`.
 
 use std::fmt::Write as _;
 
@@ -15,7 +15,8 @@ use super::archetype::{Archetype, archetypes};
 use super::keys::{Role, RoleTraits, TraitKey, check, keys};
 use super::narrative::capitalise;
 
-/// A `--therapist`/`--patient` value, read: an archetype and/or trait values.
+/// A `--therapist`, `--compare-therapist` or `--patient` value, read: an archetype and/or
+/// trait values.
 #[derive(Debug)]
 pub(super) struct DyadSpec<S: Traits> {
     /// How the trace names it: the archetype's name alone, else the text as given.

@@ -104,20 +104,7 @@ pub fn simulate(req: &TraceRequest) -> Result<Trace, TraceError> {
         .as_deref()
         .map(|t| DyadSpec::<TherapistTraits>::parse("--compare-therapist", t, inst))
         .transpose()?;
-    let mut arm = sc
-        .arms
-        .iter()
-        .find(|a| a.kind == ArmKind::Therapy && a.pool.is_some())
-        .cloned()
-        .ok_or_else(|| TraceError::NoTherapyArm {
-            scenario: req.scenario_source.clone(),
-        })?;
-    if let Some(n) = req.sessions {
-        if !(1..=200).contains(&n) {
-            return Err(TraceError::Sessions(n));
-        }
-        arm.sessions = n;
-    }
+    let arm = therapy_arm(req)?;
     let pool_index = arm.pool.unwrap_or(0);
     let pool = &sc.therapist_pools[pool_index];
     let population = &sc.populations[0];
@@ -165,6 +152,26 @@ pub fn simulate(req: &TraceRequest) -> Result<Trace, TraceError> {
         patient: pt,
         dyads,
     })
+}
+
+/// The scenario's first therapy arm, with `--sessions` applied.
+fn therapy_arm(req: &TraceRequest) -> Result<Arm, TraceError> {
+    let mut arm = req
+        .scenario
+        .arms
+        .iter()
+        .find(|a| a.kind == ArmKind::Therapy && a.pool.is_some())
+        .cloned()
+        .ok_or_else(|| TraceError::NoTherapyArm {
+            scenario: req.scenario_source.clone(),
+        })?;
+    if let Some(n) = req.sessions {
+        if !(1..=200).contains(&n) {
+            return Err(TraceError::Sessions(n));
+        }
+        arm.sessions = n;
+    }
+    Ok(arm)
 }
 
 /// Files `bordin trace` writes.
