@@ -1,17 +1,30 @@
 //! Error types of the library. The CLI maps them to exit codes: scenario and usage errors to 2,
 //! everything at run time to 1.
 //!
-//! The errors of a command have an enum of their own: `power` ([`PowerError`]) and `sweep`
-//! ([`SweepError`]).
+//! Each command's errors are an enum of their own, one file each under `error/` (the
+//! variants name the flag, field or file at fault and what was expected): they live here, at
+//! the bottom of the layers, so that [`Error`] can hold them without importing upward.
 
+mod calibrate;
+mod experiment;
 mod power;
+mod report;
 mod sweep;
+mod trace;
 
 use std::fmt;
 use std::path::PathBuf;
 
+pub use calibrate::CalibrateError;
+pub use experiment::{ExperimentError, FigureProblem};
 pub use power::PowerError;
+pub use report::ReportError;
 pub use sweep::{SweepDifference, SweepError};
+pub use trace::{DyadProblem, TraceError};
+
+/// An error of a higher layer carried by a command's error (the layers keep its type out of
+/// reach here); its text is shown as it is.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// Text safe to print on a terminal: control characters (ESC and the ANSI/OSC sequences it
 /// starts, NUL, carriage returns), line and paragraph separators and bidirectional overrides
@@ -129,6 +142,18 @@ pub enum Error {
     /// `bordin sweep`, `merge` or `slurm` cannot use a sweep file, directory or value.
     #[error(transparent)]
     Sweep(#[from] SweepError),
+    /// `bordin trace` input that cannot be used.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// A run directory `bordin report` cannot report on.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// An experiment that cannot be run.
+    #[error(transparent)]
+    Experiment(#[from] ExperimentError),
+    /// A calibration that cannot be run.
+    #[error(transparent)]
+    Calibrate(#[from] CalibrateError),
     /// The output directory exists and is not empty.
     #[error(
         "output directory {0} is not empty; choose another with --out, or pass --force to overwrite its files"
@@ -147,8 +172,8 @@ pub enum Error {
 
 impl Error {
     /// Whether the error is the user's input (exit code 2) rather than a failure at run time.
-    /// Every [`PowerError`] and [`SweepError`] is: a flag, a prior, a scenario, a sweep file or
-    /// a sweep directory the user gave (the commands' I/O failures are [`Error::Write`]).
+    /// Every command's own error is: a flag, a prior, a scenario, a sweep or experiment file, a
+    /// run directory the user gave (the commands' I/O failures are [`Error::Write`]).
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
@@ -156,6 +181,10 @@ impl Error {
                 | Error::Usage(_)
                 | Error::Power(_)
                 | Error::Sweep(_)
+                | Error::Trace(_)
+                | Error::Report(_)
+                | Error::Experiment(_)
+                | Error::Calibrate(_)
                 | Error::ReadScenario { .. }
                 | Error::OutputNotEmpty(_)
         )

@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use predicates::prelude::*;
 use predicates::str::contains;
 use tempfile::TempDir;
 
@@ -176,6 +177,41 @@ fn unknown_archetype_or_trait_exits_2_with_did_you_mean() {
         .code(2)
         .stderr(contains("out of range"));
     // Nothing was written for bad input.
+    assert!(!tmp.path().join("trace").exists());
+}
+
+/// A bad `--compare-therapist` is reported under its own flag, not as `--therapist` (the
+/// Reliability finding: the message named the wrong flag).
+#[test]
+fn a_bad_compare_therapist_names_its_own_flag() {
+    let tmp = TempDir::new().unwrap();
+    let base = [
+        "trace",
+        "--therapist",
+        "novice",
+        "--patient",
+        "anxious-confronting",
+        "--compare-therapist",
+    ];
+    for (value, says) in [
+        (
+            "bogus",
+            "error: --compare-therapist bogus: unknown therapist archetype `bogus`",
+        ),
+        (
+            "warmth=9",
+            "error: --compare-therapist warmth=9: therapist trait `warmth` = 9",
+        ),
+        ("", "error: --compare-therapist needs an archetype name"),
+    ] {
+        bordin(tmp.path())
+            .args(base)
+            .arg(value)
+            .assert()
+            .code(2)
+            .stderr(contains(says))
+            .stderr(contains("--therapist ").not());
+    }
     assert!(!tmp.path().join("trace").exists());
 }
 

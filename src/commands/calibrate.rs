@@ -6,13 +6,13 @@
 //! computed per replicate, and the value reported is the mean over replicates with its Monte
 //! Carlo standard error (SD over replicates / sqrt(replicates)). A target passes when the value
 //! lies in its band; in `--quick` mode (fewer replicates) the band is widened by two Monte Carlo
-//! SEs, as targets.md's conventions ask for smaller runs.
+//! SEs, as docs/findings.md's conventions ask for smaller runs.
 
 use crate::analysis::statistics::{self, StatisticError, sample};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{CalibrateError, Error, Result};
 use crate::scenario::Scenario;
 use crate::sim::engine::{self, RunOptions};
 
@@ -113,12 +113,14 @@ pub struct CalibrateOptions {
 /// Loads a calibration scenario by name, with the run size of the mode and extra overrides.
 ///
 /// # Errors
-/// An unknown name, or overrides that do not fit the scenario.
+/// [`CalibrateError::UnknownScenario`] for an unknown name, or overrides that do not fit the
+/// scenario.
 pub fn scenario(name: &str, quick: bool, overrides: &[String]) -> Result<Scenario> {
-    let (_, text) = SCENARIOS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .ok_or_else(|| Error::Usage(format!("no calibration scenario `{name}`")))?;
+    let (_, text) = SCENARIOS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+        CalibrateError::UnknownScenario {
+            name: name.to_string(),
+        }
+    })?;
     let source = format!("configs/calibration/{name}.toml");
     let full = Scenario::parse(text, &source, overrides)?;
     if !quick {
@@ -135,7 +137,8 @@ pub fn scenario(name: &str, quick: bool, overrides: &[String]) -> Result<Scenari
 /// Runs every calibration scenario and evaluates every target.
 ///
 /// # Errors
-/// A calibration scenario that does not parse, or a target naming an unknown statistic.
+/// A calibration scenario that does not parse, or [`CalibrateError::Target`] for a target naming
+/// an unknown statistic.
 pub fn calibrate(opts: &CalibrateOptions) -> Result<Vec<TargetResult>> {
     let targets = targets();
     let mut names: Vec<&str> = targets.iter().map(|t| t.scenario.as_str()).collect();
@@ -150,8 +153,11 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Vec<TargetResult>> {
                 results.push(result(t, f64::NAN, f64::NAN, None));
                 continue;
             }
-            let (value, se) = evaluate(&sc, &collected, &t.statistic)
-                .map_err(|e| Error::Usage(format!("target {}: {e}", t.id)))?;
+            let (value, se) =
+                evaluate(&sc, &collected, &t.statistic).map_err(|e| CalibrateError::Target {
+                    id: t.id.clone(),
+                    source: e.into(),
+                })?;
             let widen = if opts.quick && se.is_finite() {
                 2.0 * se
             } else {

@@ -32,8 +32,7 @@ mod read;
 
 use std::path::{Path, PathBuf};
 
-use self::read::RunDirError;
-use crate::error::{Error, Result};
+use crate::error::{Error, ReportError, Result};
 use crate::io::AtomicFile;
 use crate::plot::{self, RunChart};
 
@@ -80,7 +79,7 @@ pub struct ReportOutput {
 /// rendering failures otherwise.
 pub fn write(dir: &Path) -> Result<ReportOutput> {
     if !dir.is_dir() {
-        return Err(RunDirError::NotADirectory(dir.to_path_buf()).into());
+        return Err(ReportError::NotADirectory(dir.to_path_buf()).into());
     }
     let manifest = read::read_manifest(dir)?;
     let sc = read::manifest_scenario(dir, &manifest)?;
@@ -171,25 +170,17 @@ fn render_error(path: PathBuf) -> impl FnOnce(String) -> Error {
     }
 }
 
-/// Writes one chart as `charts/NAME.svg` and `charts/NAME.png`; returns the SVG and the paths.
+/// Writes one chart as `charts/NAME.svg` and `charts/NAME.png`; returns the SVG (read back,
+/// for the page) and the paths.
 fn write_chart(dir: &Path, stem: &str, chart: &RunChart) -> Result<(String, Vec<PathBuf>)> {
     let cdir = dir.join(CHART_DIR);
-    let svg_name = format!("{stem}.svg");
-    let svg = plot::svg(chart).map_err(render_error(cdir.join(&svg_name)))?;
-    let mut f = AtomicFile::create(&cdir, &svg_name)?;
-    f.raw(svg.as_bytes())?;
-    f.commit()?;
-    let png = cdir.join(format!("{stem}.png"));
-    let tmp = cdir.join(format!(".{stem}.tmp.png"));
-    if let Err(e) = plot::png(chart, &tmp).map_err(render_error(png.clone())) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, &png).map_err(|source| Error::Write {
-        path: png.clone(),
+    let [svg, png] = plot::write_files(&cdir, stem, chart)?;
+    let svg_path = cdir.join(&svg.file);
+    let text = std::fs::read_to_string(&svg_path).map_err(|source| Error::Write {
+        path: svg_path.clone(),
         source,
     })?;
-    Ok((svg, vec![cdir.join(svg_name), png]))
+    Ok((text, vec![svg_path, cdir.join(png.file)]))
 }
 
 /// Removes the report and chart files of an earlier report from a run directory (`bordin run

@@ -6,43 +6,21 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::error::ReportError;
 use crate::model::instrument::ChangeClass;
 use crate::scenario::Scenario;
 
-/// A run directory that cannot be reported on: the user's input, so a usage error (exit code 2).
-#[derive(Debug, thiserror::Error)]
-pub(super) enum RunDirError {
-    #[error("{}: not a directory (give the output directory of `bordin run`)", .0.display())]
-    NotADirectory(PathBuf),
-    /// A file of the run is missing or cannot be opened.
-    #[error("cannot read {}: {source} (is this the output directory of `bordin run`?)", .path.display())]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// A file does not hold what the run writes there.
-    #[error("{}: {message}", .path.display())]
-    Malformed { path: PathBuf, message: String },
-}
+pub(super) type Result<T> = std::result::Result<T, ReportError>;
 
-impl From<RunDirError> for Error {
-    fn from(e: RunDirError) -> Error {
-        Error::Usage(e.to_string())
-    }
-}
-
-pub(super) type Result<T> = std::result::Result<T, RunDirError>;
-
-pub(super) fn malformed(path: &Path, msg: impl std::fmt::Display) -> RunDirError {
-    RunDirError::Malformed {
+pub(super) fn malformed(path: &Path, msg: impl std::fmt::Display) -> ReportError {
+    ReportError::Malformed {
         path: path.to_path_buf(),
         message: msg.to_string(),
     }
 }
 
-fn unreadable(path: &Path, source: std::io::Error) -> RunDirError {
-    RunDirError::Unreadable {
+fn unreadable(path: &Path, source: std::io::Error) -> ReportError {
+    ReportError::Unreadable {
         path: path.to_path_buf(),
         source,
     }
@@ -121,14 +99,12 @@ impl Csv {
         }
         self.cells.truncate(n);
         if !self.header.is_empty() && n != self.header.len() {
-            return Err(malformed(
-                &self.path,
-                format!(
-                    "line {}: {n} fields, but the header has {}",
-                    self.line_no,
-                    self.header.len()
-                ),
-            ));
+            return Err(ReportError::FieldCount {
+                path: self.path.clone(),
+                line: self.line_no,
+                fields: n,
+                header: self.header.len(),
+            });
         }
         Ok(true)
     }
@@ -174,21 +150,25 @@ impl Csv {
         self.header
             .iter()
             .position(|h| h == name)
-            .ok_or_else(|| malformed(&self.path, format!("no column `{name}` in the header")))
+            .ok_or_else(|| ReportError::MissingColumn {
+                path: self.path.clone(),
+                column: name.to_string(),
+            })
     }
 
     pub(super) fn get(&self, i: usize) -> &str {
         &self.cells[i]
     }
 
-    pub(super) fn bad(&self, i: usize, what: &str) -> RunDirError {
-        malformed(
-            &self.path,
-            format!(
-                "line {}, column `{}`: `{}` is not {what}",
-                self.line_no, self.header[i], self.cells[i]
-            ),
-        )
+    /// Cell `i` of the current record, which is not `expected`.
+    pub(super) fn bad(&self, i: usize, expected: &'static str) -> ReportError {
+        ReportError::BadValue {
+            path: self.path.clone(),
+            line: self.line_no,
+            column: self.header[i].clone(),
+            value: self.cells[i].clone(),
+            expected,
+        }
     }
 
     /// A number; NaN for an empty cell.
@@ -216,16 +196,13 @@ impl Csv {
 
     /// The index of the arm named in column `i`.
     pub(super) fn arm(&self, i: usize, arms: &HashMap<String, usize>) -> Result<usize> {
-        arms.get(self.get(i)).copied().ok_or_else(|| {
-            malformed(
-                &self.path,
-                format!(
-                    "line {}: arm `{}` is not an arm of the scenario in manifest.json",
-                    self.line_no,
-                    self.get(i)
-                ),
-            )
-        })
+        arms.get(self.get(i))
+            .copied()
+            .ok_or_else(|| ReportError::UnknownArm {
+                path: self.path.clone(),
+                line: self.line_no,
+                arm: self.get(i).to_string(),
+            })
     }
 }
 
@@ -262,31 +239,17 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
     let text = std::fs::read_to_string(&path).map_err(|e| unreadable(&path, e))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| malformed(&path, format!("not JSON: {e}")))?;
-    let field = |k: &str| {
-        v.get(k)
-            .ok_or_else(|| malformed(&path, format!("no field `{k}`")))
-    };
+    let field = |k: &str| manifest_field(&path, &v, k);
     let string = |k: &str| -> Result<String> {
         field(k)?
             .as_str()
             .map(String::from)
-            .ok_or_else(|| malformed(&path, format!("field `{k}` is not a string")))
+            .ok_or_else(|| ReportError::NotAString {
+                path: path.clone(),
+                field: k.to_string(),
+            })
     };
-    // Every entry of `files` must name a file and its SHA-256 (as `bordin run` writes them);
-    // the report does not use them.
-    let files = field("files")?
-        .as_array()
-        .ok_or_else(|| malformed(&path, "field `files` is not a list"))?;
-    if files.iter().any(|f| {
-        ["file", "sha256"]
-            .iter()
-            .any(|k| !f.get(k).is_some_and(|x| x.is_string()))
-    }) {
-        return Err(malformed(
-            &path,
-            "an entry of `files` has no `file` or `sha256`",
-        ));
-    }
+    check_manifest_files(&path, field("files")?)?;
     let sessions = match string("sessions_output")?.as_str() {
         "all" => true,
         "none" => false,
@@ -314,6 +277,37 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
             .unwrap_or_default(),
         resolved: string("resolved_scenario")?,
     })
+}
+
+/// Field `k` of the manifest at `path`.
+fn manifest_field<'v>(
+    path: &Path,
+    v: &'v serde_json::Value,
+    k: &str,
+) -> Result<&'v serde_json::Value> {
+    v.get(k).ok_or_else(|| ReportError::MissingField {
+        path: path.to_path_buf(),
+        field: k.to_string(),
+    })
+}
+
+/// Every entry of `files` must name a file and its SHA-256 (as `bordin run` writes them); the
+/// report does not use them.
+fn check_manifest_files(path: &Path, files: &serde_json::Value) -> Result<()> {
+    let files = files
+        .as_array()
+        .ok_or_else(|| malformed(path, "field `files` is not a list"))?;
+    if files.iter().any(|f| {
+        ["file", "sha256"]
+            .iter()
+            .any(|k| !f.get(k).is_some_and(|x| x.is_string()))
+    }) {
+        return Err(malformed(
+            path,
+            "an entry of `files` has no `file` or `sha256`",
+        ));
+    }
+    Ok(())
 }
 
 /// The scenario of a run, read back from its manifest.

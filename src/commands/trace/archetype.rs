@@ -1,7 +1,7 @@
 //! The archetypes of `bordin trace`: named sets of trait values, one file each in
 //! `configs/archetypes/`, embedded in the binary.
 
-use crate::error::{Error, Result};
+use crate::error::TraceError;
 
 use super::keys::{Role, check_archetype_trait};
 
@@ -102,16 +102,14 @@ fn parse_archetype(name: &'static str, src: &str) -> std::result::Result<Archety
 /// Every shipped archetype, therapists first.
 ///
 /// # Errors
-/// Only if an embedded file is invalid (a bug, caught by the tests).
-pub(super) fn archetypes() -> Result<Vec<Archetype>> {
+/// [`TraceError::EmbeddedArchetype`], only if an embedded file is invalid (a bug, caught by the
+/// tests).
+pub(super) fn archetypes() -> Result<Vec<Archetype>, TraceError> {
     ARCHETYPE_FILES
         .iter()
-        .map(|(name, src)| {
-            parse_archetype(name, src).map_err(|e| {
-                Error::Usage(format!(
-                    "embedded archetype configs/archetypes/{name}.toml is invalid: {e}"
-                ))
-            })
+        .map(|&(name, src)| {
+            parse_archetype(name, src)
+                .map_err(|message| TraceError::EmbeddedArchetype { name, message })
         })
         .collect()
 }

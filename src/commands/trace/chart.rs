@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
-use crate::io::AtomicFile;
+use crate::error::Result;
 use crate::model::attendance::Ending;
 use crate::model::rupture::RuptureKind;
 use crate::plot::{ChartDyad, RuptureMark, TraceChart};
@@ -91,26 +90,6 @@ pub fn chart_data(trace: &Trace) -> TraceChart {
 
 /// Writes the chart as `trace.svg` and `trace.png` to `dir`.
 pub(super) fn write_chart(dir: &Path, trace: &Trace) -> Result<()> {
-    let chart = chart_data(trace);
-    let render_error = |name: &str| {
-        let path = dir.join(name);
-        move |msg: String| Error::Write {
-            path,
-            source: std::io::Error::other(msg),
-        }
-    };
-    let svg = crate::plot::svg(&chart).map_err(render_error("trace.svg"))?;
-    let mut f = AtomicFile::create(dir, "trace.svg")?;
-    f.raw(svg.as_bytes())?;
-    f.commit()?;
-    // The PNG encoder writes to a path (chosen by extension): render to a hidden temporary
-    // name, then rename into place, so no half-written trace.png is ever left.
-    let tmp = dir.join(".trace.tmp.png");
-    let png = dir.join("trace.png");
-    let rendered = crate::plot::png(&chart, &tmp).map_err(render_error("trace.png"));
-    if let Err(e) = rendered {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, &png).map_err(|source| Error::Write { path: png, source })
+    crate::plot::write_files(dir, "trace", &chart_data(trace))?;
+    Ok(())
 }

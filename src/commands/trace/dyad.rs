@@ -1,11 +1,11 @@
-//! The traits of a traced dyad: `--therapist`/`--patient` values (an archetype, `key=value`
-//! traits, or both), read and resolved over the scenario's distributions, and
-//! `bordin trace --list`.
+//! The traits of a traced dyad: `--therapist`, `--compare-therapist` and `--patient` values (an
+//! archetype, `key=value` traits, or both), read and resolved over the scenario's
+//! distributions, and `bordin trace --list`.
 
 use std::fmt::Write as _;
 
 use crate::config::reader::did_you_mean;
-use crate::error::{Error, Result};
+use crate::error::{DyadProblem, Result, TraceError};
 use crate::model::instrument::Instrument;
 use crate::model::patient::PatientTraits;
 use crate::model::therapist::TherapistTraits;
@@ -15,7 +15,8 @@ use super::archetype::{Archetype, archetypes};
 use super::keys::{Role, RoleTraits, TraitKey, check, keys};
 use super::narrative::capitalise;
 
-/// A `--therapist`/`--patient` value, read: an archetype and/or trait values.
+/// A `--therapist`, `--compare-therapist` or `--patient` value, read: an archetype and/or
+/// trait values.
 #[derive(Debug)]
 pub(super) struct DyadSpec<S: Traits> {
     /// How the trace names it: the archetype's name alone, else the text as given.
@@ -26,39 +27,47 @@ pub(super) struct DyadSpec<S: Traits> {
 }
 
 impl<S: RoleTraits> DyadSpec<S> {
-    /// Reads `ARCHETYPE`, `key=value,...` or `ARCHETYPE,key=value,...`.
+    /// Reads `ARCHETYPE`, `key=value,...` or `ARCHETYPE,key=value,...`, given to `flag`.
     ///
     /// # Errors
-    /// [`Error::Usage`] for an unknown archetype (with a did-you-mean), an archetype of the
-    /// other role, two archetypes, an unknown trait key, or a value that is not a number in the
-    /// trait's range.
-    pub fn parse(text: &str, instrument: &Instrument) -> Result<DyadSpec<S>> {
-        let flag = S::ROLE.flag();
+    /// [`TraceError::EmptyDyad`] for an empty value, else [`TraceError::Dyad`] naming `flag` and
+    /// the value: an unknown archetype (with a did-you-mean), an archetype of the other role,
+    /// two archetypes, an unknown trait key, or a value that is not a number in the trait's
+    /// range.
+    pub fn parse(
+        flag: &'static str,
+        text: &str,
+        instrument: &Instrument,
+    ) -> Result<DyadSpec<S>, TraceError> {
         let all = archetypes()?;
-        let usage = |msg: String| Error::Usage(format!("{flag} {text}: {msg}"));
+        let usage = |problem| TraceError::Dyad {
+            flag,
+            text: text.to_string(),
+            problem: Box::new(problem),
+        };
         if text.trim().is_empty() {
-            return Err(Error::Usage(format!(
-                "{flag} needs an archetype name or key=value trait values (see bordin trace --list)"
-            )));
+            return Err(TraceError::EmptyDyad { flag });
         }
         let mut archetype: Option<Archetype> = None;
         let mut set = Vec::new();
         for item in text.split(',').map(str::trim) {
             if item.is_empty() {
-                return Err(usage("empty item between commas".into()));
+                return Err(usage(DyadProblem::EmptyItem));
             }
             if let Some((k, v)) = item.split_once('=') {
-                let k = k.trim();
-                let v = v.trim();
-                let x: f64 = v
-                    .parse()
-                    .map_err(|_| usage(format!("trait `{k}`: `{v}` is not a number")))?;
+                let (k, v) = (k.trim(), v.trim());
+                let x: f64 = v.parse().map_err(|_| {
+                    usage(DyadProblem::NotANumber {
+                        key: k.to_string(),
+                        value: v.to_string(),
+                    })
+                })?;
                 set.push((check::<S>(k, x, Some(instrument)).map_err(usage)?, x));
             } else if let Some(a) = &archetype {
-                return Err(usage(format!(
-                    "two archetypes (`{}` and `{item}`); give one, then key=value changes",
-                    a.name
-                )));
+                return Err(usage(DyadProblem::TwoArchetypes {
+                    first: a.name.to_string(),
+                    second: item.to_string(),
+                }));
             } else {
                 archetype = Some(find_archetype(&all, S::ROLE, item).map_err(usage)?);
             }
@@ -91,33 +100,26 @@ impl<S: RoleTraits> DyadSpec<S> {
 }
 
 /// The archetype of a role named `name`.
-fn find_archetype(
-    all: &[Archetype],
-    role: Role,
-    name: &str,
-) -> std::result::Result<Archetype, String> {
-    let own: Vec<&str> = all
+fn find_archetype(all: &[Archetype], role: Role, name: &str) -> Result<Archetype, DyadProblem> {
+    let known: Vec<&'static str> = all
         .iter()
         .filter(|a| a.role == role)
         .map(|a| a.name)
         .collect();
-    let found = all.iter().find(|a| a.name == name);
-    let role_name = role.as_str();
-    match found {
+    match all.iter().find(|a| a.name == name) {
         Some(a) if a.role == role => Ok(a.clone()),
-        Some(a) => Err(format!(
-            "`{name}` is a {} archetype, not a {role_name} archetype ({role_name} archetypes: {})",
-            a.role.as_str(),
-            own.join(", ")
-        )),
-        None => {
-            let hint = did_you_mean(name, own.iter().copied())
-                .map_or(String::new(), |m| format!("; did you mean `{m}`?"));
-            Err(format!(
-                "unknown {role_name} archetype `{name}`{hint} ({role_name} archetypes: {}; or give trait values as key=value, see bordin trace --list)",
-                own.join(", ")
-            ))
-        }
+        Some(a) => Err(DyadProblem::OtherRole {
+            role: role.as_str(),
+            name: name.to_string(),
+            actual: a.role.as_str(),
+            known,
+        }),
+        None => Err(DyadProblem::UnknownArchetype {
+            role: role.as_str(),
+            name: name.to_string(),
+            suggestion: did_you_mean(name, known.iter().copied()).map(String::from),
+            known,
+        }),
     }
 }
 
@@ -195,21 +197,23 @@ mod tests {
         let sc = Scenario::embedded_default();
         let inst = &sc.instrument;
         let pool = &sc.therapist_pools[0].traits;
-        let s = DyadSpec::<TherapistTraits>::parse("warm-flexible, fis=2", inst).unwrap();
+        let s = DyadSpec::<TherapistTraits>::parse("--therapist", "warm-flexible, fis=2", inst)
+            .unwrap();
         let t = s.traits(pool, inst);
         assert_eq!(t.fis, 2.0);
         assert_eq!(t.warmth, 0.7);
         let bias = pool.get(TherapistTrait::RatingBias).nominal_mean();
         assert_eq!(t.rating_bias, bias);
         assert_eq!(s.label, "warm-flexible,fis=2");
-        let s = DyadSpec::<TherapistTraits>::parse("warmth=0.6", inst).unwrap();
+        let s = DyadSpec::<TherapistTraits>::parse("--therapist", "warmth=0.6", inst).unwrap();
         let t = s.traits(pool, inst);
         assert_eq!(t.warmth, 0.6);
         assert_eq!(t.fis, pool.get(TherapistTrait::Fis).nominal_mean());
         let pop = &sc.populations[0].traits;
-        let p = DyadSpec::<PatientTraits>::parse("intake_severity=20", inst).unwrap();
+        let p = DyadSpec::<PatientTraits>::parse("--patient", "intake_severity=20", inst).unwrap();
         assert_eq!(p.traits(pop, inst).intake_severity, 20.0);
-        let p = DyadSpec::<PatientTraits>::parse("intake_severity_sd=1", inst).unwrap();
+        let p =
+            DyadSpec::<PatientTraits>::parse("--patient", "intake_severity_sd=1", inst).unwrap();
         let mean = pop.get(PatientTrait::IntakeSeverity).nominal_mean();
         assert_eq!(p.traits(pop, inst).intake_severity, mean + inst.sd);
     }
@@ -219,8 +223,8 @@ mod tests {
         let sc = Scenario::embedded_default();
         let inst = &sc.instrument;
         fn err<S: RoleTraits>(text: &str, inst: &Instrument) -> String {
-            match DyadSpec::<S>::parse(text, inst) {
-                Err(Error::Usage(m)) => m,
+            match DyadSpec::<S>::parse("--flag", text, inst) {
+                Err(e @ TraceError::Dyad { .. }) => e.to_string(),
                 other => panic!("{:?}", other.map(|s| s.label)),
             }
         }

@@ -3,6 +3,7 @@
 //! to it, with their ranges.
 
 use crate::config::reader::did_you_mean;
+use crate::error::DyadProblem;
 use crate::model::instrument::Instrument;
 use crate::model::patient::PatientTraits;
 use crate::model::therapist::TherapistTraits;
@@ -20,14 +21,6 @@ impl Role {
         match self {
             Role::Therapist => "therapist",
             Role::Patient => "patient",
-        }
-    }
-
-    /// The command-line flag that takes this role's archetype or traits.
-    pub fn flag(self) -> &'static str {
-        match self {
-            Role::Therapist => "--therapist",
-            Role::Patient => "--patient",
         }
     }
 }
@@ -101,26 +94,32 @@ pub(super) fn keys<S: Traits>() -> impl Iterator<Item = TraitKey<S::Id>> {
 
 /// Finds a key and checks its value; `instrument` gives the range of traits in instrument
 /// points.
+///
+/// # Errors
+/// [`DyadProblem::UnknownTrait`] (with a did-you-mean) or [`DyadProblem::OutOfRange`].
 pub(super) fn check<S: RoleTraits>(
     key: &str,
     value: f64,
     instrument: Option<&Instrument>,
-) -> Result<TraitKey<S::Id>, String> {
+) -> Result<TraitKey<S::Id>, DyadProblem> {
     let role = S::ROLE.as_str();
     let Some(k) = keys::<S>().find(|k| k.name() == key) else {
-        let hint = did_you_mean(key, keys::<S>().map(TraitKey::name))
-            .map_or(String::new(), |m| format!("; did you mean `{m}`?"));
-        let list: Vec<&str> = keys::<S>().map(TraitKey::name).collect();
-        return Err(format!(
-            "unknown {role} trait `{key}`{hint} ({role} traits: {})",
-            list.join(", ")
-        ));
+        return Err(DyadProblem::UnknownTrait {
+            role,
+            key: key.to_string(),
+            suggestion: did_you_mean(key, keys::<S>().map(TraitKey::name)).map(String::from),
+            known: keys::<S>().map(TraitKey::name).collect(),
+        });
     };
     let (lo, hi) = k.bounds(instrument);
     if !value.is_finite() || value < lo || value > hi {
-        return Err(format!(
-            "{role} trait `{key}` = {value} is out of range: expected a number from {lo} to {hi}"
-        ));
+        return Err(DyadProblem::OutOfRange {
+            role,
+            key: key.to_string(),
+            value,
+            lo,
+            hi,
+        });
     }
     Ok(k)
 }
@@ -128,8 +127,9 @@ pub(super) fn check<S: RoleTraits>(
 /// Checks a trait key and value of an archetype file (no instrument: a trait in instrument
 /// points is not bounded).
 pub(super) fn check_archetype_trait(role: Role, key: &str, value: f64) -> Result<(), String> {
-    match role {
+    let checked = match role {
         Role::Therapist => check::<TherapistTraits>(key, value, None).map(drop),
         Role::Patient => check::<PatientTraits>(key, value, None).map(drop),
-    }
+    };
+    checked.map_err(|e| e.to_string())
 }

@@ -36,7 +36,7 @@ mod text;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Result, TraceError};
 use crate::io::{self, AtomicFile};
 use crate::model::patient::{Patient, PatientTraits};
 use crate::model::therapist::{Therapist, TherapistTraits};
@@ -92,35 +92,19 @@ pub struct Trace {
 /// Simulates the dyads of a request (nothing is written).
 ///
 /// # Errors
-/// [`Error::Usage`] for a bad archetype or trait value, a bad session count, or a scenario
-/// without a therapy arm.
-pub fn simulate(req: &TraceRequest) -> Result<Trace> {
+/// A [`TraceError`] for a bad archetype or trait value (naming its flag), a bad session
+/// count, or a scenario without a therapy arm.
+pub fn simulate(req: &TraceRequest) -> Result<Trace, TraceError> {
     let sc = &req.scenario;
     let inst = &sc.instrument;
-    let therapist = DyadSpec::<TherapistTraits>::parse(&req.therapist, inst)?;
-    let patient = DyadSpec::<PatientTraits>::parse(&req.patient, inst)?;
+    let therapist = DyadSpec::<TherapistTraits>::parse("--therapist", &req.therapist, inst)?;
+    let patient = DyadSpec::<PatientTraits>::parse("--patient", &req.patient, inst)?;
     let compare = req
         .compare_therapist
         .as_deref()
-        .map(|t| DyadSpec::<TherapistTraits>::parse(t, inst))
+        .map(|t| DyadSpec::<TherapistTraits>::parse("--compare-therapist", t, inst))
         .transpose()?;
-    let mut arm = sc
-        .arms
-        .iter()
-        .find(|a| a.kind == ArmKind::Therapy && a.pool.is_some())
-        .cloned()
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "scenario {} has no therapy arm; bordin trace runs a dyad under the first therapy arm",
-                req.scenario_source
-            ))
-        })?;
-    if let Some(n) = req.sessions {
-        if !(1..=200).contains(&n) {
-            return Err(Error::Usage(format!("--sessions {n}: expected 1 to 200")));
-        }
-        arm.sessions = n;
-    }
+    let arm = therapy_arm(req)?;
     let pool_index = arm.pool.unwrap_or(0);
     let pool = &sc.therapist_pools[pool_index];
     let population = &sc.populations[0];
@@ -170,6 +154,26 @@ pub fn simulate(req: &TraceRequest) -> Result<Trace> {
     })
 }
 
+/// The scenario's first therapy arm, with `--sessions` applied.
+fn therapy_arm(req: &TraceRequest) -> Result<Arm, TraceError> {
+    let mut arm = req
+        .scenario
+        .arms
+        .iter()
+        .find(|a| a.kind == ArmKind::Therapy && a.pool.is_some())
+        .cloned()
+        .ok_or_else(|| TraceError::NoTherapyArm {
+            scenario: req.scenario_source.clone(),
+        })?;
+    if let Some(n) = req.sessions {
+        if !(1..=200).contains(&n) {
+            return Err(TraceError::Sessions(n));
+        }
+        arm.sessions = n;
+    }
+    Ok(arm)
+}
+
 /// Files `bordin trace` writes.
 pub const TRACE_FILES: &[&str] = &["trace.csv", "trace.md", "trace.svg", "trace.png"];
 
@@ -198,8 +202,8 @@ pub fn write(dir: &Path, trace: &Trace) -> Result<Vec<PathBuf>> {
 /// Runs `bordin trace`: simulates, then writes the output directory.
 ///
 /// # Errors
-/// Usage errors (bad archetypes or traits, a non-empty output directory without `--force`) and
-/// write failures.
+/// Usage errors ([`TraceError`], a non-empty output directory without `--force`) and write
+/// failures.
 pub fn run(req: &TraceRequest) -> Result<TraceReport> {
     let trace = simulate(req)?;
     // With --force, an existing directory is written into as it is: prepare_dir's clean-up is

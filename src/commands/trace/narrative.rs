@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::io::num;
+use crate::io::{num, table_2dp};
 use crate::model::attendance::Ending;
 use crate::model::instrument::Instrument;
 use crate::model::rupture::{RuptureEvent, RuptureKind};
@@ -34,10 +34,6 @@ fn ending_words(e: Ending) -> &'static str {
     }
 }
 
-pub(super) fn f2(x: f64) -> String {
-    format!("{x:.2}")
-}
-
 /// Scores and severities: one decimal at most (instrument scores are whole points).
 pub(super) fn f1(x: f64) -> String {
     num(x, 1)
@@ -51,7 +47,7 @@ fn traits_text<S: Traits>(t: &S) -> String {
             let x = t.get(d.id);
             let value = match d.range {
                 Range::Instrument => f1(x),
-                Range::Between(..) => f2(x),
+                Range::Between(..) => table_2dp(x),
             };
             d.words.map(|w| format!("{w} {value}"))
         })

@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
-use crate::io::num;
+use crate::io::{num, table_2dp};
 use crate::model::attendance::Ending;
 use crate::model::rupture::RuptureEvent;
 
-use super::narrative::{f1, f2, instrument_label, narrative};
+use super::narrative::{f1, instrument_label, narrative};
 use super::{Dyad, Trace};
 
 fn rupture_cell(e: &RuptureEvent) -> String {
@@ -50,10 +50,10 @@ pub fn session_table(trace: &Trace, dyad: &Dyad) -> String {
     for r in &c.sessions {
         row([
             &r.session.to_string(),
-            &f2(r.alliance.bond),
-            &f2(r.alliance.goals),
-            &f2(r.alliance.tasks),
-            &f2(r.alliance.total()),
+            &table_2dp(r.alliance.bond),
+            &table_2dp(r.alliance.goals),
+            &table_2dp(r.alliance.tasks),
+            &table_2dp(r.alliance.total()),
             &r.wai_patient.to_string(),
             &r.wai_therapist.to_string(),
             &f1(r.symptom_score),

@@ -1,0 +1,176 @@
+//! Running an experiment: each scenario loaded and simulated once (with counterfactuals, as
+//! calibration runs them), then every row, check and figure point computed from those runs.
+
+use std::path::Path;
+
+use crate::commands::calibrate;
+use crate::error::{Error, ExperimentError, Result};
+use crate::scenario::Scenario;
+use crate::sim::engine::CollectSink;
+
+use super::spec::{Spec, series_statistic};
+use super::{Outcome, Series, SeriesLine, Value};
+
+/// The scenarios of `spec` by name, read from their files beside `experiment.toml` (`dir`);
+/// `quick` keeps a third of the replicates (at least 3).
+///
+/// # Errors
+/// A scenario file that cannot be read or is invalid.
+pub(super) fn load(spec: &Spec, dir: &Path, quick: bool) -> Result<Vec<(String, Scenario)>> {
+    let mut scenarios = Vec::new();
+    for s in &spec.scenario {
+        let path = dir.join(&s.file);
+        let src = crate::config::read_text(&path).map_err(|source| Error::ReadScenario {
+            path: path.clone(),
+            source,
+        })?;
+        let name = path.display().to_string();
+        let mut sc = Scenario::parse(&src, &name, &[])?;
+        if quick {
+            let replicates = (sc.run.replicates / 3).max(3);
+            sc = Scenario::parse(&src, &name, &[format!("run.replicates={replicates}")])?;
+        }
+        scenarios.push((s.name.clone(), sc));
+    }
+    Ok(scenarios)
+}
+
+/// One scenario, simulated.
+struct Run {
+    name: String,
+    scenario: Scenario,
+    collected: CollectSink,
+}
+
+/// The simulated scenarios of an experiment.
+pub(super) struct Runs<'a> {
+    spec: &'a Spec,
+    runs: Vec<Run>,
+}
+
+/// Simulates each scenario in turn.
+///
+/// # Errors
+/// As [`calibrate::simulate`].
+pub(super) fn simulate(spec: &Spec, scenarios: Vec<(String, Scenario)>) -> Result<Runs<'_>> {
+    let mut runs = Vec::new();
+    for (name, scenario) in scenarios {
+        let collected = calibrate::simulate(&scenario)?;
+        runs.push(Run {
+            name,
+            scenario,
+            collected,
+        });
+    }
+    Ok(Runs { spec, runs })
+}
+
+impl Runs<'_> {
+    /// A statistic's mean over replicates and its Monte Carlo SE in the run of `scenario`;
+    /// `label` names the row, check or figure in errors.
+    fn value(
+        &self,
+        label: &str,
+        scenario: &str,
+        statistic: &str,
+    ) -> Result<(f64, f64), ExperimentError> {
+        let run = self
+            .runs
+            .iter()
+            .find(|r| r.name == scenario)
+            .ok_or_else(|| self.spec.unknown_scenario(label, scenario))?;
+        calibrate::evaluate(&run.scenario, &run.collected, statistic).map_err(|e| {
+            ExperimentError::Statistic {
+                path: self.spec.path.clone(),
+                label: label.to_string(),
+                source: e.into(),
+            }
+        })
+    }
+}
+
+/// The rows, checks (bands widened by two Monte Carlo SEs when `quick`) and figure curves.
+///
+/// # Errors
+/// [`ExperimentError::Statistic`] for a statistic that cannot be computed as written.
+pub(super) fn outcome(runs: &Runs, quick: bool) -> Result<Outcome, ExperimentError> {
+    Ok(Outcome {
+        title: runs.spec.title.clone(),
+        question: runs.spec.question.clone(),
+        rows: rows(runs)?,
+        checks: checks(runs, quick)?,
+        series: series(runs)?,
+        quick,
+    })
+}
+
+fn rows(runs: &Runs) -> Result<Vec<Value>, ExperimentError> {
+    let mut rows = Vec::new();
+    for r in &runs.spec.row {
+        let (value, mc_se) = runs.value(&r.label, &r.scenario, &r.statistic)?;
+        rows.push(Value {
+            label: r.label.clone(),
+            scenario: r.scenario.clone(),
+            statistic: r.statistic.clone(),
+            value,
+            mc_se,
+            band: None,
+            pass: None,
+            panel: r.panel.clone(),
+        });
+    }
+    Ok(rows)
+}
+
+fn checks(runs: &Runs, quick: bool) -> Result<Vec<Value>, ExperimentError> {
+    let mut checks = Vec::new();
+    for c in &runs.spec.check {
+        let (value, mc_se) = runs.value(&c.label, &c.scenario, &c.statistic)?;
+        let widen = if quick && mc_se.is_finite() {
+            2.0 * mc_se
+        } else {
+            0.0
+        };
+        let pass = value.is_finite() && value >= c.lower - widen && value <= c.upper + widen;
+        checks.push(Value {
+            label: c.label.clone(),
+            scenario: c.scenario.clone(),
+            statistic: c.statistic.clone(),
+            value,
+            mc_se,
+            band: Some((c.lower, c.upper)),
+            pass: Some(pass),
+            panel: c.panel.clone(),
+        });
+    }
+    Ok(checks)
+}
+
+fn series(runs: &Runs) -> Result<Vec<Series>, ExperimentError> {
+    let mut series = Vec::new();
+    for f in &runs.spec.figure {
+        let label = format!("figure `{}`", f.name);
+        let mut lines = Vec::new();
+        for s in &f.scenarios {
+            let points = (f.from..=f.to)
+                .map(|n| {
+                    let (v, se) = runs.value(&label, s, &series_statistic(&f.statistic, n))?;
+                    Ok((n, v, se))
+                })
+                .collect::<Result<Vec<_>, ExperimentError>>()?;
+            lines.push(SeriesLine {
+                scenario: s.clone(),
+                points,
+            });
+        }
+        series.push(Series {
+            name: f.name.clone(),
+            title: f.title.clone(),
+            x_label: f.x_label.clone(),
+            y_label: f.y_label.clone(),
+            statistic: f.statistic.clone(),
+            lines,
+        });
+    }
+    Ok(series)
+}
