@@ -226,7 +226,6 @@ fn nothing_points_outside_the_repository() {
 /// (and the files rendered from those strings, `docs/scenario.md` and `configs/default.toml`)
 /// point to `docs/findings.md` instead; run with `cargo test --test findings -- --ignored`.
 #[test]
-#[ignore = "src/ doc strings still name targets.md and the seeds; see the test's comment"]
 fn no_file_names_a_source_note_outside_the_repository() {
     let mut problems = Vec::new();
     for file in scanned_files() {
