@@ -190,7 +190,12 @@ pub fn evaluate(
     statistic: &str,
 ) -> std::result::Result<(f64, f64), StatisticError> {
     let mut values = Vec::new();
-    for (_, therapists, outcomes) in &collected.replicates {
+    for engine::CollectedReplicate {
+        therapists,
+        outcomes,
+        ..
+    } in &collected.replicates
+    {
         let r = statistics::Replicate {
             scenario: sc,
             therapists,

@@ -550,7 +550,11 @@ fn series_chart(s: &Series) -> plot::SeriesChart {
                 points: l
                     .points
                     .iter()
-                    .map(|&(n, v, se)| (f64::from(n), v, se))
+                    .map(|&(n, value, se)| plot::SeriesPoint {
+                        x: f64::from(n),
+                        value,
+                        se,
+                    })
                     .collect(),
             })
             .collect(),

@@ -267,16 +267,31 @@ pub fn run<S: Sink>(
 /// analyses that need whole datasets).
 #[derive(Debug, Default)]
 pub struct CollectSink {
-    /// `(replicate, therapists per pool, outcomes in patient order)`.
-    pub replicates: Vec<(u64, Vec<Vec<Therapist>>, Vec<PatientOutcome>)>,
+    /// The replicates run, in order.
+    pub replicates: Vec<CollectedReplicate>,
+}
+
+/// One replicate as [`CollectSink`] keeps it.
+#[derive(Debug)]
+pub struct CollectedReplicate {
+    /// The replicate's index (its random streams).
+    pub replicate: u64,
+    /// The therapists drawn for the replicate, per pool in scenario order;
+    /// [`PatientOutcome::therapist`] indexes its arm's pool.
+    pub therapists: Vec<Vec<Therapist>>,
+    /// Every patient's outcome, in patient order.
+    pub outcomes: Vec<PatientOutcome>,
 }
 
 impl Sink for CollectSink {
     type Rendered = ();
     fn render(&self, _: &Scenario, _: &ReplicateContext, _: &PatientOutcome) {}
     fn begin_replicate(&mut self, _: &Scenario, ctx: &ReplicateContext) -> Result<()> {
-        self.replicates
-            .push((ctx.replicate, ctx.therapists.clone(), Vec::new()));
+        self.replicates.push(CollectedReplicate {
+            replicate: ctx.replicate,
+            therapists: ctx.therapists.clone(),
+            outcomes: Vec::new(),
+        });
         Ok(())
     }
     fn patient(
@@ -286,7 +301,11 @@ impl Sink for CollectSink {
         outcome: PatientOutcome,
         _: (),
     ) -> Result<()> {
-        self.replicates.last_mut().expect("begun").2.push(outcome);
+        self.replicates
+            .last_mut()
+            .expect("begun")
+            .outcomes
+            .push(outcome);
         Ok(())
     }
     fn end_replicate(&mut self, _: &Scenario, _: &ReplicateContext) -> Result<()> {
