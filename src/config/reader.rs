@@ -466,9 +466,6 @@ impl Ctx {
             self.resolved.into_inner(),
         )
     }
-    pub fn has_errors(&self) -> bool {
-        !self.errors.borrow().is_empty()
-    }
     fn document(&self, path: &[Seg], default: String, range: String, doc: &str) {
         let pattern = path
             .iter()
@@ -610,22 +607,12 @@ impl<'a> Table<'a> {
         p
     }
 
-    /// Whether the key is present.
-    pub fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|e| e.key == key)
-    }
-
     /// Looks a key up and marks it as known.
     pub fn get(&self, key: &'static str) -> Option<&'a Node> {
         self.asked.borrow_mut().push(key);
         let i = self.entries.iter().position(|e| e.key == key)?;
         self.used[i].set(true);
         Some(&self.entries[i].node)
-    }
-
-    /// Reports an error at a key of this table.
-    pub fn error_at(&self, key: &str, node: &Node, message: impl Into<String>) {
-        self.ctx.error(&self.child(key), &node.loc, message);
     }
 
     /// A number in `[lo, hi]`.

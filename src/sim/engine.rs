@@ -326,12 +326,12 @@ pub fn collect(scenario: &Scenario, opts: &RunOptions) -> Result<CollectSink> {
 /// The most worker threads a command accepts: four per core, and at least 16. Results do not
 /// depend on the number of threads, so more only costs memory and scheduling; a typo such as
 /// `--threads 100000` would otherwise start that many threads and stall the machine.
-pub fn max_threads() -> usize {
+fn max_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     (4 * cores).max(16)
 }
 
-/// Checks a `--threads` value: at least 1 and at most [`max_threads`].
+/// Checks a `--threads` value: at least 1 and at most `max_threads()`.
 ///
 /// # Errors
 /// [`crate::Error::Usage`] naming the flag and the accepted range.

@@ -32,7 +32,7 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Result<Correlation> {
 ///
 /// # Errors
 /// As [`pearson`].
-pub fn pearson_level(x: &[f64], y: &[f64], level: f64) -> Result<Correlation> {
+fn pearson_level(x: &[f64], y: &[f64], level: f64) -> Result<Correlation> {
     if x.len() != y.len() {
         return Err(StatsError::Dimension(format!(
             "correlation: {} x values, {} y values",

@@ -48,7 +48,7 @@ pub struct OlsFit {
 
 impl OlsFit {
     /// The HC covariance matrix (row-major p x p) of the coefficients.
-    pub fn vcov_hc(&self, kind: HcType) -> Vec<f64> {
+    fn vcov_hc(&self, kind: HcType) -> Vec<f64> {
         hc_vcov(&self.xtx_inv, &self.x, &self.residuals, &self.hat, kind)
     }
 
@@ -60,11 +60,6 @@ impl OlsFit {
             &self.vcov_hc(kind),
             self.df_residual as f64,
         )
-    }
-
-    /// The row of a coefficient by name.
-    pub fn coef(&self, name: &str) -> Option<&Coef> {
-        self.coefs.iter().find(|c| c.name == name)
     }
 }
 
