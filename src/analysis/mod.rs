@@ -22,6 +22,9 @@ use crate::model::instrument::{ChangeClass, Instrument};
 use crate::sim::engine::PatientOutcome;
 
 /// Running mean and sum of squared deviations (Welford).
+///
+/// Not [`crate::stats::mean`]/[`crate::stats::var`]: summaries stream, and Welford's update
+/// rounds differently from the two-pass formulas (the run outputs are pinned to this one).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Moments {
     pub n: u64,
@@ -53,6 +56,9 @@ impl Moments {
 }
 
 /// Running means and co-moments of k variables.
+///
+/// Not [`crate::stats::pearson`]: it streams and merges chunks (Chan et al.), so it rounds
+/// differently from the two-pass correlation and never holds the values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoMoments<const K: usize> {
     pub n: u64,

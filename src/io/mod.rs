@@ -67,7 +67,8 @@ fn push_num(out: &mut String, x: f64, dp: usize) {
     }
 }
 
-/// [`push_num`] into a new string.
+/// `x` rounded to `dp` decimals (at most 9), trailing zeros removed, empty for NaN or infinity:
+/// the one formatter of numbers in output files (CSV cells, manifests, chart captions).
 pub fn num(x: f64, dp: usize) -> String {
     let mut s = String::new();
     push_num(&mut s, x, dp);

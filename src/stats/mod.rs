@@ -8,9 +8,10 @@
 //! - [`lmm`]: linear mixed models by REML (random intercepts; two nested levels of random
 //!   intercepts and slopes, e.g. patients in therapists; partially nested designs), with
 //!   Satterthwaite degrees of freedom as lmerTest computes them.
-//! - [`effect`]: Pearson correlation with a Fisher-z interval, Cohen's d and Hedges' g,
-//!   and person-mean centring (Jacobson-Truax reliable change of a sample is
-//!   `model::instrument::reliable_change`, beside the instrument whose formulas it applies).
+//! - [`effect`]: the mean and variance of a sample, Pearson correlation with a Fisher-z
+//!   interval, Cohen's d and Hedges' g, and person-mean centring (Jacobson-Truax reliable
+//!   change of a sample is `model::instrument::reliable_change`, beside the instrument whose
+//!   formulas it applies).
 //! - [`longitudinal`]: the three-level growth model of a trial and the within-person
 //!   cross-lagged model.
 //! - [`dist`]: the t and normal distributions (p-values and quantiles).
@@ -29,7 +30,7 @@ pub mod ols;
 mod optim;
 
 pub use design::{Design, Factor};
-pub use effect::{cohens_d, pearson, person_mean_centre};
+pub use effect::{cohens_d, mean, pearson, person_mean_centre, sum_squared_deviations, var};
 pub use iv::two_stage_least_squares;
 pub use lmm::random_intercept;
 pub use longitudinal::cross_lagged;

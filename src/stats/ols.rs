@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::design::{Design, Factor};
+use super::effect::{mean, sum_squared_deviations};
 use super::linalg;
 use super::{Coef, Result, StatsError, check_finite, coef_table};
 
@@ -170,8 +171,7 @@ pub fn ols(y: &[f64], x: &Design) -> Result<OlsFit> {
     let hat = hat_values(&xtx_inv, &x.columns, &x.columns);
     let vcov: Vec<f64> = xtx_inv.iter().map(|v| v * sigma2).collect();
     let (tss, df_tss) = if x.has_intercept() {
-        let m = y.iter().sum::<f64>() / n as f64;
-        (y.iter().map(|v| (v - m).powi(2)).sum::<f64>(), n - 1)
+        (sum_squared_deviations(y, mean(y)), n - 1)
     } else {
         (y.iter().map(|v| v * v).sum::<f64>(), n)
     };
