@@ -36,7 +36,7 @@ fn patient_sessions(sc: &Scenario) -> u64 {
     let sink = engine::collect(sc, &opts).expect("collect does not fail");
     sink.replicates
         .iter()
-        .flat_map(|(_, _, outs)| outs)
+        .flat_map(|r| &r.outcomes)
         .map(|o| u64::from(o.course.sessions_attended))
         .sum()
 }

@@ -15,7 +15,7 @@
 //! // The embedded default scenario, smaller.
 //! let sc = bordin::scenario::load(None, &["run.patients=50".to_string()]).unwrap();
 //! let run = engine::collect(&sc, &RunOptions::default()).unwrap();
-//! let outcomes = &run.replicates[0].2;
+//! let outcomes = &run.replicates[0].outcomes;
 //! assert_eq!(outcomes.len(), 50);
 //! let summary = bordin::analysis::summarize(&sc, outcomes);
 //! assert!(summary[0].dropout >= 0.0 && summary[0].dropout <= 1.0);

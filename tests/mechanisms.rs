@@ -369,7 +369,11 @@ fn more_skilled_therapists_have_better_outcomes() {
         },
     )
     .unwrap();
-    let (_, therapists, outs) = &col.replicates[0];
+    let bordin::sim::engine::CollectedReplicate {
+        therapists,
+        outcomes: outs,
+        ..
+    } = &col.replicates[0];
     let mut sum = vec![(0.0, 0u32); therapists[0].len()];
     for o in outs {
         let t = o.therapist.unwrap() as usize;

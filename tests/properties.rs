@@ -110,7 +110,7 @@ proptest! {
         let (lo, hi) = (sc.instrument.min, sc.instrument.max);
         let opts = RunOptions { counterfactual: true, ..RunOptions::default() };
         let col = engine::collect(&sc, &opts).unwrap();
-        for (_, _, outs) in &col.replicates {
+        for outs in col.replicates.iter().map(|r| &r.outcomes) {
             for o in outs {
                 let c = &o.course;
                 for x in [c.intake_score, c.final_score, c.post_score] {

@@ -332,7 +332,7 @@ fn progress_changes_no_output() {
     let finals = |c: &bordin::sim::engine::CollectSink| -> Vec<f64> {
         c.replicates
             .iter()
-            .flat_map(|r| r.2.iter().map(|o| o.course.final_score))
+            .flat_map(|r| r.outcomes.iter().map(|o| o.course.final_score))
             .collect()
     };
     assert_eq!(finals(&plain), finals(&hooked));

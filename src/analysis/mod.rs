@@ -22,6 +22,9 @@ use crate::model::instrument::{ChangeClass, Instrument};
 use crate::sim::engine::PatientOutcome;
 
 /// Running mean and sum of squared deviations (Welford).
+///
+/// Not [`crate::stats::mean`]/[`crate::stats::var`]: summaries stream, and Welford's update
+/// rounds differently from the two-pass formulas (the run outputs are pinned to this one).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Moments {
     pub n: u64,
@@ -37,7 +40,7 @@ impl Moments {
         self.m2 += d * (x - self.mean);
     }
     /// Sample variance (n - 1).
-    pub fn var(&self) -> f64 {
+    fn var(&self) -> f64 {
         if self.n < 2 {
             f64::NAN
         } else {
@@ -53,6 +56,9 @@ impl Moments {
 }
 
 /// Running means and co-moments of k variables.
+///
+/// Not [`crate::stats::pearson`]: it streams and merges chunks (Chan et al.), so it rounds
+/// differently from the two-pass correlation and never holds the values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoMoments<const K: usize> {
     pub n: u64,
@@ -71,7 +77,7 @@ impl<const K: usize> Default for CoMoments<K> {
 }
 
 impl<const K: usize> CoMoments<K> {
-    pub fn push(&mut self, x: [f64; K]) {
+    fn push(&mut self, x: [f64; K]) {
         self.n += 1;
         let n = self.n as f64;
         let mut d = [0.0; K];
@@ -86,24 +92,24 @@ impl<const K: usize> CoMoments<K> {
         }
     }
     /// Pearson correlation of variables i and j.
-    pub fn r(&self, i: usize, j: usize) -> f64 {
+    fn r(&self, i: usize, j: usize) -> f64 {
         if self.n < 3 {
             return f64::NAN;
         }
         self.c[i][j] / (self.c[i][i] * self.c[j][j]).sqrt()
     }
     /// Correlation of variable `a` with the residual of `y` regressed on `x` (semi-partial).
-    pub fn semipartial(&self, a: usize, y: usize, x: usize) -> f64 {
+    fn semipartial(&self, a: usize, y: usize, x: usize) -> f64 {
         let (ray, rax, rxy) = (self.r(a, y), self.r(a, x), self.r(x, y));
         (ray - rax * rxy) / (1.0 - rxy * rxy).sqrt()
     }
     /// Coefficient of `x` in the least-squares regression of `y` on `x` and `z`.
-    pub fn partial_slope(&self, y: usize, x: usize, z: usize) -> f64 {
+    fn partial_slope(&self, y: usize, x: usize, z: usize) -> f64 {
         let c = &self.c;
         (c[x][y] * c[z][z] - c[x][z] * c[z][y]) / (c[x][x] * c[z][z] - c[x][z] * c[x][z])
     }
     /// Merges another accumulator (Chan et al.'s parallel formula).
-    pub fn merge(&mut self, o: &Self) {
+    fn merge(&mut self, o: &Self) {
         if o.n == 0 {
             return;
         }

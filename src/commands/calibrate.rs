@@ -8,13 +8,14 @@
 //! lies in its band; in `--quick` mode (fewer replicates) the band is widened by two Monte Carlo
 //! SEs, as docs/findings.md's conventions ask for smaller runs.
 
-use crate::analysis::statistics::{self, StatisticError, sample};
+use crate::analysis::statistics::{self, StatisticError};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CalibrateError, Error, Result};
 use crate::scenario::Scenario;
 use crate::sim::engine::{self, RunOptions};
+use crate::stats;
 
 /// The targets file, embedded.
 pub const TARGETS: &str = include_str!("../../configs/calibration/targets.toml");
@@ -196,7 +197,12 @@ pub fn evaluate(
     statistic: &str,
 ) -> std::result::Result<(f64, f64), StatisticError> {
     let mut values = Vec::new();
-    for (_, therapists, outcomes) in &collected.replicates {
+    for engine::CollectedReplicate {
+        therapists,
+        outcomes,
+        ..
+    } in &collected.replicates
+    {
         let r = statistics::Replicate {
             scenario: sc,
             therapists,
@@ -210,8 +216,8 @@ pub fn evaluate(
     if values.is_empty() {
         return Ok((f64::NAN, f64::NAN));
     }
-    let se = sample::var(&values).sqrt() / (values.len() as f64).sqrt();
-    Ok((sample::mean(&values), se))
+    let se = stats::var(&values).sqrt() / (values.len() as f64).sqrt();
+    Ok((stats::mean(&values), se))
 }
 
 fn result(t: &Target, value: f64, mc_se: f64, pass: Option<bool>) -> TargetResult {

@@ -13,9 +13,9 @@ use std::path::Path;
 /// The largest configuration file bordin reads (scenarios, sweeps, experiments, targets): 4 MiB.
 /// A scenario is a few kB; the cap keeps `validate /dev/zero` or a runaway generated file from
 /// exhausting memory.
-pub const MAX_FILE_BYTES: u64 = 4 << 20;
+const MAX_FILE_BYTES: u64 = 4 << 20;
 
-/// Reads a configuration file as UTF-8 text, refusing one larger than [`MAX_FILE_BYTES`]
+/// Reads a configuration file as UTF-8 text, refusing one larger than `MAX_FILE_BYTES`
 /// (without reading further) with an [`std::io::ErrorKind::InvalidData`] error that says so.
 ///
 /// # Errors

@@ -477,9 +477,6 @@ impl Ctx {
             self.resolved.into_inner(),
         )
     }
-    pub fn has_errors(&self) -> bool {
-        !self.errors.borrow().is_empty()
-    }
     fn document(&self, path: &[Seg], default: String, range: String, doc: &str) {
         let pattern = path
             .iter()
@@ -621,22 +618,12 @@ impl<'a> Table<'a> {
         p
     }
 
-    /// Whether the key is present.
-    pub fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|e| e.key == key)
-    }
-
     /// Looks a key up and marks it as known.
     pub fn get(&self, key: &'static str) -> Option<&'a Node> {
         self.asked.borrow_mut().push(key);
         let i = self.entries.iter().position(|e| e.key == key)?;
         self.used[i].set(true);
         Some(&self.entries[i].node)
-    }
-
-    /// Reports an error at a key of this table.
-    pub fn error_at(&self, key: &str, node: &Node, message: impl Into<String>) {
-        self.ctx.error(&self.child(key), &node.loc, message);
     }
 
     /// A number in `[lo, hi]`.
@@ -939,6 +926,9 @@ pub fn range_text(lo: f64, hi: f64) -> String {
 }
 
 /// Formats a number without noise (`0.3`, not `0.30000000000000004`).
+///
+/// Not `io::num` (a fixed number of decimals for CSV cells): docs and messages show a value
+/// as written when that is short (`0.1234567`), and at most six decimals otherwise.
 pub fn fmt_num(x: f64) -> String {
     let s = format!("{x}");
     if s.len() > 10 && x != 0.0 && x.abs() < 1e-4 {
@@ -954,6 +944,8 @@ pub fn fmt_num(x: f64) -> String {
 
 /// A value the user wrote, in an error message: exact (shortest round-trip form), in scientific
 /// notation when very small or large, so `1e-300` is not shown as `0`.
+///
+/// Not [`fmt_num`], which rounds long values to six decimals.
 pub fn fmt_value(x: f64) -> String {
     if x == 0.0 || (1e-4..1e15).contains(&x.abs()) || !x.is_finite() {
         format!("{x}")
@@ -966,13 +958,14 @@ pub fn fmt_value(x: f64) -> String {
 pub fn did_you_mean<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
     let limit = (word.len() / 3).clamp(1, 3);
     candidates
-        .map(|c| (levenshtein(word, c), c))
+        .map(|c| (edit_distance(word, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+/// The Levenshtein distance between two strings, in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();

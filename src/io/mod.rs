@@ -34,7 +34,7 @@ const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /// Appends `x` rounded to `dp` decimals (at most 9), trailing zeros removed; nothing for NaN or
 /// infinity (an empty cell). Rounds half away from zero on `x * 10^dp`.
-pub fn push_num(out: &mut String, x: f64, dp: usize) {
+fn push_num(out: &mut String, x: f64, dp: usize) {
     if !x.is_finite() {
         return;
     }
@@ -67,7 +67,8 @@ pub fn push_num(out: &mut String, x: f64, dp: usize) {
     }
 }
 
-/// [`push_num`] into a new string.
+/// `x` rounded to `dp` decimals (at most 9), trailing zeros removed, empty for NaN or infinity:
+/// the one formatter of numbers in output files (CSV cells, manifests, chart captions).
 pub fn num(x: f64, dp: usize) -> String {
     let mut s = String::new();
     push_num(&mut s, x, dp);
@@ -232,7 +233,7 @@ impl Drop for AtomicFile {
 }
 
 /// The files `bordin run` writes.
-pub const RUN_FILES: &[&str] = &[
+const RUN_FILES: &[&str] = &[
     "sessions.csv",
     "patients.csv",
     "therapists.csv",

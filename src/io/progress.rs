@@ -53,13 +53,6 @@ impl Progress {
         Progress { bar: Some(bar) }
     }
 
-    /// Changes the label (e.g. the calibration scenario being run).
-    pub fn set_label(&self, what: &str) {
-        if let Some(b) = &self.bar {
-            b.set_prefix(what.to_string());
-        }
-    }
-
     /// Removes the bar from the terminal and the hook from the engine.
     pub fn finish(self) {}
 }

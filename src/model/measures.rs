@@ -15,7 +15,7 @@ use crate::model::instrument::Instrument;
 use crate::random::{Slot, WeekDraws};
 
 /// Which alliance component each WAI-SR item measures (items 1..=12).
-pub const WAI_SR_ITEMS: [Component; 12] = [
+const WAI_SR_ITEMS: [Component; 12] = [
     Component::Tasks,
     Component::Tasks,
     Component::Bond,
@@ -32,7 +32,7 @@ pub const WAI_SR_ITEMS: [Component; 12] = [
 
 /// A component of the alliance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Component {
+enum Component {
     Bond,
     Goals,
     Tasks,

@@ -254,7 +254,7 @@ impl RuptureTraining {
 
 impl PoorAllianceRule {
     /// Whether the rule reads the patient's alliance rating after session `session`.
-    pub fn checks(&self, session: u32) -> bool {
+    fn checks(&self, session: u32) -> bool {
         self.enabled && session == self.after_sessions
     }
 

@@ -174,7 +174,7 @@ impl WeekChange {
 }
 
 /// The technique gate: 0-1 as the alliance passes `adequacy`.
-pub fn gate(p: &Technique, alliance: f64) -> f64 {
+fn gate(p: &Technique, alliance: f64) -> f64 {
     if p.gating {
         logistic((alliance - p.adequacy) / p.gate_width)
     } else {

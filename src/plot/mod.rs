@@ -38,7 +38,7 @@ pub use run::distribution::{ArmHistogram, ChangeHistogram};
 pub use run::lines::{LineChart, LineData, LinePanel};
 pub use run::scatter::{AllianceScatter, ScatterArm};
 pub use run::trajectories::{Spaghetti, SpaghettiArm};
-pub use series::{SeriesChart, SeriesCurve};
+pub use series::{SeriesChart, SeriesCurve, SeriesPoint};
 pub use style::{FONT, arm_colour, arm_colour_hex};
 pub use trace::{ChartDyad, RuptureMark, TraceChart};
 

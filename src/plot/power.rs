@@ -9,8 +9,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{
-    CAPTION, GREY, INK, Key, LABEL, LEGEND, LEGEND_LINE, TITLE, legend, legend_lines, mesh,
-    series_colour, series_marker, text,
+    CAPTION, GREY, INK, Key, LABEL, LEGEND, LEGEND_LINE, TITLE, integer_label, legend,
+    legend_lines, mesh, series_colour, series_marker, text,
 };
 use super::{Chart, DrawResult};
 
@@ -166,10 +166,11 @@ fn bar(p: f64, se: f64) -> (f64, f64) {
 }
 
 fn n_label(x: &f64) -> String {
-    if (x - x.round()).abs() < 1e-9 {
-        format!("{}", x.round())
-    } else {
+    let whole = integer_label(x);
+    if whole.is_empty() {
         format!("{x:.1}")
+    } else {
+        whole
     }
 }
 

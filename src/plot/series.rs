@@ -11,8 +11,18 @@ use super::{Chart, DrawResult};
 #[derive(Clone, Debug)]
 pub struct SeriesCurve {
     pub name: String,
-    /// `(x, value, Monte Carlo SE)`; points with a NaN value are left out.
-    pub points: Vec<(f64, f64, f64)>,
+    /// Points with a NaN value are left out.
+    pub points: Vec<SeriesPoint>,
+}
+
+/// One point of a [`SeriesCurve`].
+#[derive(Clone, Copy, Debug)]
+pub struct SeriesPoint {
+    pub x: f64,
+    /// The statistic's mean over replicates.
+    pub value: f64,
+    /// Its Monte Carlo standard error (the ribbon is ± 1.96 of it; none when not finite).
+    pub se: f64,
 }
 
 /// Curves of a statistic against a number, each with a ± 1.96 SE ribbon. Curve `k` has
@@ -109,8 +119,11 @@ fn legend(c: &SeriesChart) -> Vec<(Key, String)> {
 fn finite(s: &SeriesCurve) -> Vec<(f64, f64, f64)> {
     s.points
         .iter()
-        .filter(|p| p.0.is_finite() && p.1.is_finite())
-        .map(|&(x, v, se)| (x, v, if se.is_finite() { 1.96 * se } else { 0.0 }))
+        .filter(|p| p.x.is_finite() && p.value.is_finite())
+        .map(|p| {
+            let half = if p.se.is_finite() { 1.96 * p.se } else { 0.0 };
+            (p.x, p.value, half)
+        })
         .collect()
 }
 

@@ -96,6 +96,8 @@ pub(super) fn mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
 }
 
 /// A tick label for whole numbers only (none between them).
+///
+/// Not `io::num(x, 0)`: that writes every tick, and -0 as `0` where this writes `-0`.
 pub(super) fn integer_label(x: &f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
         format!("{}", x.round())
@@ -105,11 +107,15 @@ pub(super) fn integer_label(x: &f64) -> String {
 }
 
 /// A tick label of a percentage (the value is already times 100).
+///
+/// Not `io::num(y, 0)`: Rust's `{:.0}` rounds half to even where `num` rounds half away from zero.
 pub(super) fn pct_label(y: &f64) -> String {
     format!("{y:.0}%")
 }
 
 /// Tick labels with as many decimals as the span of the axis needs.
+///
+/// Not `io::num`, which trims trailing zeros: the ticks of an axis keep the same decimals.
 pub(super) fn span_label(span: f64) -> impl Fn(&f64) -> String {
     let dp = if span >= 20.0 {
         0

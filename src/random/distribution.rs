@@ -729,7 +729,7 @@ mod tests {
         let phi = |z: f64| (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
         let expect =
             0.9 + 0.3 * (phi(-3.0) - phi(1.0 / 3.0)) / (normal_cdf(1.0 / 3.0) - normal_cdf(-3.0));
-        let mean = xs.iter().sum::<f64>() / n as f64;
+        let mean = crate::stats::mean(&xs);
         // SD of the truncated variable is below 0.3, so 4 Monte Carlo SEs is under 0.0085.
         assert!(
             (mean - expect).abs() < 4.0 * 0.3 / (n as f64).sqrt(),
@@ -764,8 +764,7 @@ mod tests {
                     )
                 })
                 .collect();
-            let mean = xs.iter().sum::<f64>() / n as f64;
-            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            let (mean, var) = (crate::stats::mean(&xs), crate::stats::var(&xs));
             let (em, ev) = (a / (a + b), a * b / ((a + b).powi(2) * (a + b + 1.0)));
             // 5 Monte Carlo SEs for the mean; the variance within 5% (its SE is about 1%).
             assert!(

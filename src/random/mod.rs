@@ -48,7 +48,7 @@ pub enum Purpose {
     Assignment = 4,
     /// Choice of population for a patient.
     Population = 5,
-    /// Week-by-week natural-course draws (the first [`NATURAL_SLOTS`] slots of each week).
+    /// Week-by-week natural-course draws (the first `NATURAL_SLOTS` slots of each week).
     Natural = 6,
 }
 
@@ -122,18 +122,18 @@ pub struct Stream {
 }
 
 /// 32-bit words reserved per block (one ChaCha8 refill of four 16-word blocks).
-pub const BLOCK_WORDS: u128 = 64;
+const BLOCK_WORDS: u128 = 64;
 
 impl Stream {
     /// Moves to the start of block `block` (blocks are [`BLOCK_WORDS`] words long).
     #[inline]
-    pub fn seek_block(&mut self, block: u64) {
+    fn seek_block(&mut self, block: u64) {
         self.rng.set_word_pos(u128::from(block) * BLOCK_WORDS);
     }
 
     /// Moves to the start of a large sub-stream region (`region` × 2^32 words), used to keep the
     /// draws of each trait apart even when a distribution needs a variable number of them.
-    pub fn seek_region(&mut self, region: u64) {
+    fn seek_region(&mut self, region: u64) {
         self.rng.set_word_pos(u128::from(region) << 32);
     }
 
@@ -144,12 +144,6 @@ impl Stream {
         (x as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// A standard normal deviate by inversion (one uniform per deviate).
-    #[inline]
-    pub fn normal(&mut self) -> f64 {
-        inverse_normal_cdf(self.uniform())
-    }
-
     /// The next 32-bit uniform in (0, 1).
     #[inline]
     fn uniform32(&mut self) -> f64 {
@@ -157,7 +151,7 @@ impl Stream {
     }
 }
 
-/// A patient's week-by-week draws: a natural-course stream with [`NATURAL_SLOTS`] words per week
+/// A patient's week-by-week draws: a natural-course stream with `NATURAL_SLOTS` words per week
 /// (every week of the course needs them) and a session stream with one 64-word block per week
 /// (read only in weeks with a session). Weeks are read in increasing order, so a course reads
 /// each stream sequentially and seeks once.
@@ -257,7 +251,7 @@ pub struct Uniforms<'a> {
 
 impl Uniforms<'_> {
     /// The next uniform in (0, 1).
-    pub fn draw(&mut self) -> f64 {
+    fn draw(&mut self) -> f64 {
         if self.used < self.fixed.len() {
             self.used += 1;
             return (f64::from(self.fixed[self.used - 1]) + 0.5) * (1.0 / 4_294_967_296.0);
@@ -271,7 +265,7 @@ impl Uniforms<'_> {
 }
 
 /// Slots of a week drawn from the natural-course stream.
-pub const NATURAL_SLOTS: usize = 4;
+const NATURAL_SLOTS: usize = 4;
 
 /// Number of uniform slots per week.
 pub const WEEK_SLOTS: usize = 64;

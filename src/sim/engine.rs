@@ -267,16 +267,31 @@ pub fn run<S: Sink>(
 /// analyses that need whole datasets).
 #[derive(Debug, Default)]
 pub struct CollectSink {
-    /// `(replicate, therapists per pool, outcomes in patient order)`.
-    pub replicates: Vec<(u64, Vec<Vec<Therapist>>, Vec<PatientOutcome>)>,
+    /// The replicates run, in order.
+    pub replicates: Vec<CollectedReplicate>,
+}
+
+/// One replicate as [`CollectSink`] keeps it.
+#[derive(Debug)]
+pub struct CollectedReplicate {
+    /// The replicate's index (its random streams).
+    pub replicate: u64,
+    /// The therapists drawn for the replicate, per pool in scenario order;
+    /// [`PatientOutcome::therapist`] indexes its arm's pool.
+    pub therapists: Vec<Vec<Therapist>>,
+    /// Every patient's outcome, in patient order.
+    pub outcomes: Vec<PatientOutcome>,
 }
 
 impl Sink for CollectSink {
     type Rendered = ();
     fn render(&self, _: &Scenario, _: &ReplicateContext, _: &PatientOutcome) {}
     fn begin_replicate(&mut self, _: &Scenario, ctx: &ReplicateContext) -> Result<()> {
-        self.replicates
-            .push((ctx.replicate, ctx.therapists.clone(), Vec::new()));
+        self.replicates.push(CollectedReplicate {
+            replicate: ctx.replicate,
+            therapists: ctx.therapists.clone(),
+            outcomes: Vec::new(),
+        });
         Ok(())
     }
     fn patient(
@@ -286,7 +301,11 @@ impl Sink for CollectSink {
         outcome: PatientOutcome,
         _: (),
     ) -> Result<()> {
-        self.replicates.last_mut().expect("begun").2.push(outcome);
+        self.replicates
+            .last_mut()
+            .expect("begun")
+            .outcomes
+            .push(outcome);
         Ok(())
     }
     fn end_replicate(&mut self, _: &Scenario, _: &ReplicateContext) -> Result<()> {
@@ -307,12 +326,12 @@ pub fn collect(scenario: &Scenario, opts: &RunOptions) -> Result<CollectSink> {
 /// The most worker threads a command accepts: four per core, and at least 16. Results do not
 /// depend on the number of threads, so more only costs memory and scheduling; a typo such as
 /// `--threads 100000` would otherwise start that many threads and stall the machine.
-pub fn max_threads() -> usize {
+fn max_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     (4 * cores).max(16)
 }
 
-/// Checks a `--threads` value: at least 1 and at most [`max_threads`].
+/// Checks a `--threads` value: at least 1 and at most `max_threads()`.
 ///
 /// # Errors
 /// [`crate::Error::Usage`] naming the flag and the accepted range.

@@ -14,14 +14,9 @@ pub struct Design {
 }
 
 impl Design {
-    /// An empty design.
-    pub fn new() -> Design {
-        Design::default()
-    }
-
     /// A design holding only the intercept column `(Intercept)` of `n` ones.
     pub fn intercept(n: usize) -> Design {
-        Design::new().with("(Intercept)", vec![1.0; n])
+        Design::default().with("(Intercept)", vec![1.0; n])
     }
 
     /// Adds a column (builder style).
@@ -31,7 +26,7 @@ impl Design {
     }
 
     /// Adds a column.
-    pub fn push(&mut self, name: impl Into<String>, values: Vec<f64>) {
+    fn push(&mut self, name: impl Into<String>, values: Vec<f64>) {
         self.names.push(name.into());
         self.columns.push(values);
     }
@@ -45,39 +40,9 @@ impl Design {
         self
     }
 
-    /// The elementwise product of two existing columns, named `a:b` (an interaction).
-    ///
-    /// # Errors
-    /// [`StatsError::Dimension`] when either column does not exist.
-    pub fn with_interaction(mut self, a: &str, b: &str) -> Result<Design> {
-        let ia = self
-            .index(a)
-            .ok_or_else(|| StatsError::Dimension(format!("no column `{a}`")))?;
-        let ib = self
-            .index(b)
-            .ok_or_else(|| StatsError::Dimension(format!("no column `{b}`")))?;
-        let col = self.columns[ia]
-            .iter()
-            .zip(&self.columns[ib])
-            .map(|(x, y)| x * y)
-            .collect();
-        self.push(format!("{a}:{b}"), col);
-        Ok(self)
-    }
-
-    /// Position of a column by name.
-    pub fn index(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name)
-    }
-
     /// Number of columns.
     pub fn ncols(&self) -> usize {
         self.columns.len()
-    }
-
-    /// Number of rows (0 for an empty design).
-    pub fn nrows(&self) -> usize {
-        self.columns.first().map_or(0, Vec::len)
     }
 
     /// Checks that every column has `n` finite values and that names and columns agree.

@@ -35,7 +35,7 @@ pub fn ln_gamma(x: f64) -> f64 {
 }
 
 /// Regularised incomplete beta function I_x(a, b).
-pub fn inc_beta(a: f64, b: f64, x: f64) -> f64 {
+fn inc_beta(a: f64, b: f64, x: f64) -> f64 {
     if x.is_nan() || a.is_nan() || b.is_nan() {
         return f64::NAN;
     }
@@ -87,7 +87,7 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
 }
 
 /// Regularised upper incomplete gamma function Q(a, x).
-pub fn gamma_q(a: f64, x: f64) -> f64 {
+fn gamma_q(a: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 1.0;
     }
@@ -136,7 +136,7 @@ pub fn gamma_q(a: f64, x: f64) -> f64 {
 }
 
 /// Complementary error function.
-pub fn erfc(x: f64) -> f64 {
+fn erfc(x: f64) -> f64 {
     // Beyond |x| = 27 erfc is 0 (or 2) in double precision (erfc(26.6) < 2^-1074), and x * x
     // may overflow to infinity, where the incomplete gamma function gives NaN.
     if x > 27.0 {
@@ -158,7 +158,7 @@ pub fn norm_cdf(z: f64) -> f64 {
 }
 
 /// Standard normal density.
-pub fn norm_pdf(z: f64) -> f64 {
+fn norm_pdf(z: f64) -> f64 {
     (-0.5 * z * z).exp() / (2.0 * PI).sqrt()
 }
 
@@ -184,7 +184,7 @@ pub fn norm_quantile(p: f64) -> f64 {
 }
 
 /// Student t distribution function with `df` degrees of freedom (`df = inf`: normal).
-pub fn t_cdf(t: f64, df: f64) -> f64 {
+fn t_cdf(t: f64, df: f64) -> f64 {
     if t.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
@@ -207,7 +207,7 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
 }
 
 /// Student t density.
-pub fn t_pdf(t: f64, df: f64) -> f64 {
+fn t_pdf(t: f64, df: f64) -> f64 {
     if df.is_infinite() || df > 1e10 {
         return norm_pdf(t);
     }

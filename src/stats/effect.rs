@@ -7,6 +7,29 @@ use serde::Serialize;
 use super::dist;
 use super::{Result, StatsError, check_finite};
 
+/// The mean (sum / n), `NaN` for no values: the two-pass mean every statistic of a sample uses.
+pub fn mean(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        f64::NAN
+    } else {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
+}
+
+/// The sum of squared deviations from `centre`, the sum of (x - centre)^2 in order.
+pub fn sum_squared_deviations(xs: &[f64], centre: f64) -> f64 {
+    xs.iter().map(|x| (x - centre).powi(2)).sum::<f64>()
+}
+
+/// The sample variance (n - 1) about the [`mean`], `NaN` for fewer than two values.
+pub fn var(xs: &[f64]) -> f64 {
+    if xs.len() < 2 {
+        f64::NAN
+    } else {
+        sum_squared_deviations(xs, mean(xs)) / (xs.len() - 1) as f64
+    }
+}
+
 /// A Pearson correlation with the t test of R's `cor.test` (t = r sqrt((n-2)/(1-r^2)) on n - 2
 /// df) and the Fisher-z interval tanh(atanh(r) -/+ z_{(1+level)/2} / sqrt(n - 3)).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -32,7 +55,7 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Result<Correlation> {
 ///
 /// # Errors
 /// As [`pearson`].
-pub fn pearson_level(x: &[f64], y: &[f64], level: f64) -> Result<Correlation> {
+fn pearson_level(x: &[f64], y: &[f64], level: f64) -> Result<Correlation> {
     if x.len() != y.len() {
         return Err(StatsError::Dimension(format!(
             "correlation: {} x values, {} y values",
@@ -46,8 +69,7 @@ pub fn pearson_level(x: &[f64], y: &[f64], level: f64) -> Result<Correlation> {
     }
     check_finite("x", x)?;
     check_finite("y", y)?;
-    let mx = x.iter().sum::<f64>() / n as f64;
-    let my = y.iter().sum::<f64>() / n as f64;
+    let (mx, my) = (mean(x), mean(y));
     let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
     for (a, b) in x.iter().zip(y) {
         sxx += (a - mx) * (a - mx);
@@ -108,11 +130,10 @@ pub fn cohens_d(group1: &[f64], group0: &[f64]) -> Result<EffectSize> {
     }
     check_finite("group 1", group1)?;
     check_finite("group 0", group0)?;
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let ss = |v: &[f64], m: f64| v.iter().map(|x| (x - m).powi(2)).sum::<f64>();
     let (m1, m0) = (mean(group1), mean(group0));
     let m = (n1 + n0 - 2) as f64;
-    let pooled_sd = ((ss(group1, m1) + ss(group0, m0)) / m).sqrt();
+    let ss = sum_squared_deviations(group1, m1) + sum_squared_deviations(group0, m0);
+    let pooled_sd = (ss / m).sqrt();
     if pooled_sd.is_nan() || pooled_sd <= 0.0 {
         return Err(StatsError::ZeroVariance(
             "pooled standard deviation is zero".into(),

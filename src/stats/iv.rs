@@ -38,7 +38,7 @@ pub struct IvFit {
 
 impl IvFit {
     /// The HC covariance matrix of the coefficients (row-major p x p).
-    pub fn vcov_hc(&self, kind: HcType) -> Vec<f64> {
+    fn vcov_hc(&self, kind: HcType) -> Vec<f64> {
         hc_vcov(&self.bread, &self.xhat, &self.residuals, &self.hat, kind)
     }
 

@@ -124,7 +124,7 @@ pub fn qform(a: &[f64], n: usize, x: &[f64], y: &[f64]) -> f64 {
 
 /// Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations: returns the
 /// eigenvalues and the eigenvectors as the columns of a row-major n x n matrix.
-pub fn symmetric_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+fn symmetric_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut m = a.to_vec();
     let mut v = vec![0.0; n * n];
     for i in 0..n {

@@ -174,7 +174,7 @@ impl LmmFit {
     }
 
     /// Satterthwaite df of the contrast l'b (NaN without Satterthwaite information).
-    pub fn satterthwaite_df(&self, l: &[f64]) -> f64 {
+    fn satterthwaite_df(&self, l: &[f64]) -> f64 {
         let p = self.coefficients.len();
         let Some(s) = &self.satt else {
             return f64::INFINITY;
@@ -572,7 +572,7 @@ impl Lmm {
     }
 
     /// Number of variance parameters theta.
-    pub fn n_theta(&self) -> usize {
+    fn n_theta(&self) -> usize {
         n_theta(self.q1) + n_theta(self.q2)
     }
 

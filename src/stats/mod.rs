@@ -8,9 +8,10 @@
 //! - [`lmm`]: linear mixed models by REML (random intercepts; two nested levels of random
 //!   intercepts and slopes, e.g. patients in therapists; partially nested designs), with
 //!   Satterthwaite degrees of freedom as lmerTest computes them.
-//! - [`effect`]: Pearson correlation with a Fisher-z interval, Cohen's d and Hedges' g,
-//!   and person-mean centring (Jacobson-Truax reliable change of a sample is
-//!   `model::instrument::reliable_change`, beside the instrument whose formulas it applies).
+//! - [`effect`]: the mean and variance of a sample, Pearson correlation with a Fisher-z
+//!   interval, Cohen's d and Hedges' g, and person-mean centring (Jacobson-Truax reliable
+//!   change of a sample is `model::instrument::reliable_change`, beside the instrument whose
+//!   formulas it applies).
 //! - [`longitudinal`]: the three-level growth model of a trial and the within-person
 //!   cross-lagged model.
 //! - [`dist`]: the t and normal distributions (p-values and quantiles).
@@ -29,11 +30,11 @@ pub mod ols;
 mod optim;
 
 pub use design::{Design, Factor};
-pub use effect::{Centred, Correlation, EffectSize, cohens_d, pearson, person_mean_centre};
-pub use iv::{IvFit, two_stage_least_squares};
-pub use lmm::{Lmm, LmmFit, LmmOptions, RandomTerm, VarComp, fit_lmm, random_intercept};
-pub use longitudinal::{CrossLagged, cross_lagged, growth_design, three_level};
-pub use ols::{HcType, OlsFit, ancova, ols};
+pub use effect::{cohens_d, mean, pearson, person_mean_centre, sum_squared_deviations, var};
+pub use iv::two_stage_least_squares;
+pub use lmm::random_intercept;
+pub use longitudinal::cross_lagged;
+pub use ols::{HcType, ancova, ols};
 
 use serde::Serialize;
 
@@ -93,7 +94,7 @@ pub struct Coef {
 impl Coef {
     /// Builds a row from an estimate, its standard error and the t degrees of freedom, with a
     /// `level` confidence interval (e.g. 0.95).
-    pub fn new(name: impl Into<String>, estimate: f64, se: f64, df: f64, level: f64) -> Coef {
+    fn new(name: impl Into<String>, estimate: f64, se: f64, df: f64, level: f64) -> Coef {
         let t = estimate / se;
         let p = dist::t_two_sided_p(t, df);
         let q = dist::t_quantile(0.5 + level / 2.0, df);

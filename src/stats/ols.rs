@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::design::{Design, Factor};
+use super::effect::{mean, sum_squared_deviations};
 use super::linalg;
 use super::{Coef, Result, StatsError, check_finite, coef_table};
 
@@ -48,7 +49,7 @@ pub struct OlsFit {
 
 impl OlsFit {
     /// The HC covariance matrix (row-major p x p) of the coefficients.
-    pub fn vcov_hc(&self, kind: HcType) -> Vec<f64> {
+    fn vcov_hc(&self, kind: HcType) -> Vec<f64> {
         hc_vcov(&self.xtx_inv, &self.x, &self.residuals, &self.hat, kind)
     }
 
@@ -60,11 +61,6 @@ impl OlsFit {
             &self.vcov_hc(kind),
             self.df_residual as f64,
         )
-    }
-
-    /// The row of a coefficient by name.
-    pub fn coef(&self, name: &str) -> Option<&Coef> {
-        self.coefs.iter().find(|c| c.name == name)
     }
 }
 
@@ -175,8 +171,7 @@ pub fn ols(y: &[f64], x: &Design) -> Result<OlsFit> {
     let hat = hat_values(&xtx_inv, &x.columns, &x.columns);
     let vcov: Vec<f64> = xtx_inv.iter().map(|v| v * sigma2).collect();
     let (tss, df_tss) = if x.has_intercept() {
-        let m = y.iter().sum::<f64>() / n as f64;
-        (y.iter().map(|v| (v - m).powi(2)).sum::<f64>(), n - 1)
+        (sum_squared_deviations(y, mean(y)), n - 1)
     } else {
         (y.iter().map(|v| v * v).sum::<f64>(), n)
     };

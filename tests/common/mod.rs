@@ -28,7 +28,7 @@ pub fn outcomes(sc: &Scenario, record: bool, counterfactual: bool) -> Vec<Patien
         .unwrap()
         .replicates
         .into_iter()
-        .flat_map(|r| r.2)
+        .flat_map(|r| r.outcomes)
         .collect()
 }
 

@@ -2,9 +2,10 @@
 //! and course over sessions, and its session-by-session interplay with symptoms.
 
 use super::args::Args;
-use super::sample::{mean, pearson, var};
+use super::sample::pearson;
 use super::{Family, Replicate, Statistic, Value};
 use crate::model::treatment::ArmKind;
+use crate::stats::{mean, sum_squared_deviations, var};
 
 pub(super) const FAMILY: Family = Family {
     name: "Alliance: outcome, reliability, course and interplay with symptoms",
@@ -141,7 +142,7 @@ fn alliance_line(r: &Replicate<'_>, per_patient: fn(&[f64], &[f64], f64, f64, f6
             .zip(&ys)
             .map(|(x, y)| (x - mx) * (y - my))
             .sum::<f64>()
-            / xs.iter().map(|x| (x - mx).powi(2)).sum::<f64>();
+            / sum_squared_deviations(&xs, mx);
         vals.push(per_patient(&xs, &ys, mx, my, b));
     }
     mean(&vals)

@@ -3,10 +3,11 @@
 
 use super::args::{Args, ONE_ARM};
 use super::measured::{improvement, km_by, km_median};
-use super::sample::{mean, share};
+use super::sample::share;
 use super::{Family, Replicate, Statistic, Value};
 use crate::analysis::CoMoments;
 use crate::model::instrument::Instrument;
+use crate::stats::mean;
 
 pub(super) const FAMILY: Family = Family {
     name: "Dose and response: sessions attended, improvement over sessions",

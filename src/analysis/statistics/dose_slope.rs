@@ -3,10 +3,10 @@
 //! numbers, and estimated as a trial would by instrumental variables.
 
 use super::args::{Args, Stratum};
-use super::sample::mean;
 use super::{Arg, ArgKind, Family, Replicate, Statistic, Value};
 use crate::sim::engine::PatientOutcome;
 use crate::stats::Design;
+use crate::stats::mean;
 
 pub(super) const FAMILY: Family = Family {
     name: "Dose slopes within alliance strata",

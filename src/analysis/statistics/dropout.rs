@@ -3,9 +3,10 @@
 
 use super::args::Args;
 use super::measured::improvement;
-use super::sample::{self, mean, share};
+use super::sample::{self, share};
 use super::{Family, Replicate, Statistic, Value};
 use crate::model::attendance::Ending;
+use crate::stats::mean;
 
 pub(super) const FAMILY: Family = Family {
     name: "Dropout: who ends unilaterally, and when",

@@ -2,8 +2,9 @@
 
 use super::args::{Args, ONE_ARM};
 use super::measured::{improvement, score_series};
-use super::sample::{self, mean, share, var};
+use super::sample::{self, share};
 use super::{Family, Replicate, Statistic, Value};
+use crate::stats::{mean, var};
 
 pub(super) const FAMILY: Family = Family {
     name: "Sudden gains and early response",

@@ -22,6 +22,7 @@ mod rupture;
 pub mod sample;
 mod therapist;
 
+use crate::config::reader::edit_distance;
 use crate::model::instrument::Instrument;
 use crate::scenario::Scenario;
 use crate::sim::engine::PatientOutcome;
@@ -209,22 +210,6 @@ fn closest(name: &str) -> Option<&'static str> {
         .filter(|(d, _)| *d <= 3)
         .min_by_key(|(d, _)| *d)
         .map(|(_, n)| n)
-}
-
-/// Levenshtein distance between two names.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// Why a statistic cannot be computed as written.

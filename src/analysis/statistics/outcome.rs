@@ -3,10 +3,11 @@
 
 use super::args::{Args, ONE_ARM, TWO_ARMS};
 use super::measured::post;
-use super::sample::{self, mean, share, var};
+use super::sample::{self, share};
 use super::{Arg, ArgKind, Family, Replicate, Statistic, Value};
 use crate::model::instrument::{ChangeClass, Instrument};
 use crate::sim::engine::PatientOutcome;
+use crate::stats::{mean, var};
 
 pub(super) const FAMILY: Family = Family {
     name: "Outcome: intake, change, recovery, deterioration and effect sizes",

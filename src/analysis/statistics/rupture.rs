@@ -3,11 +3,12 @@
 
 use super::args::{Args, TWO_ARMS};
 use super::measured::{improvement, observer_coded};
-use super::sample::{mean, pearson, share};
+use super::sample::{pearson, share};
 use super::{Family, Replicate, Statistic, Value};
 use crate::model::attendance::Ending;
 use crate::model::rupture::RuptureKind;
 use crate::sim::course::Course;
+use crate::stats::mean;
 
 pub(super) const FAMILY: Family = Family {
     name: "Ruptures and repair",

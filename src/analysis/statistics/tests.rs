@@ -51,7 +51,11 @@ fn every_statistic_reads_the_arguments_it_declares() {
         ..RunOptions::default()
     };
     let run = engine::collect(&sc, &opts).unwrap();
-    let (_, therapists, outcomes) = &run.replicates[0];
+    let engine::CollectedReplicate {
+        therapists,
+        outcomes,
+        ..
+    } = &run.replicates[0];
     let r = super::Replicate {
         scenario: &sc,
         therapists,

@@ -3,9 +3,9 @@
 //! between- and within-therapist parts (Baldwin et al. 2007), by REML random-intercept models.
 
 use super::args::Args;
-use super::sample::var;
 use super::{Family, Replicate, Statistic, Value};
 use crate::sim::engine::PatientOutcome;
+use crate::stats::var;
 use crate::stats::{Design, random_intercept};
 
 pub(super) const FAMILY: Family = Family {

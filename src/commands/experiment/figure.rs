@@ -50,7 +50,11 @@ pub(super) fn series_chart(s: &Series) -> plot::SeriesChart {
                 points: l
                     .points
                     .iter()
-                    .map(|&(n, v, se)| (f64::from(n), v, se))
+                    .map(|&(n, value, se)| plot::SeriesPoint {
+                        x: f64::from(n),
+                        value,
+                        se,
+                    })
                     .collect(),
             })
             .collect(),

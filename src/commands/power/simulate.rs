@@ -113,7 +113,11 @@ pub(super) fn simulate_trial(
     };
     let mut sink = CollectSink::default();
     engine::run(sc, &opts, replicate..replicate + 1, &mut sink)?;
-    let (_, pools, outcomes) = sink.replicates.pop().expect("one replicate was run");
+    let engine::CollectedReplicate {
+        therapists: pools,
+        outcomes,
+        ..
+    } = sink.replicates.pop().expect("one replicate was run");
     let mut offsets = Vec::with_capacity(pools.len());
     let mut therapist_ids = Vec::new();
     for pool in &pools {

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::analysis::statistics::sample;
 use crate::io::{table_2dp, table_percent};
 use crate::plot::{PowerChart, PowerPoint, PowerSeries};
+use crate::stats;
 use crate::stats::dist;
 
 use super::analyses::ReplicateResult;
@@ -51,14 +51,14 @@ pub struct PowerRow {
     pub failed: u64,
 }
 
-/// The mean of `xs`, `NaN` for none, by [`sample::mean`].
+/// The mean of `xs`, `NaN` for none, by [`stats::mean`].
 fn mean(xs: impl Iterator<Item = f64>) -> f64 {
-    sample::mean(&xs.collect::<Vec<_>>())
+    stats::mean(&xs.collect::<Vec<_>>())
 }
 
 /// The sample standard deviation (n - 1), `NaN` for fewer than two values.
 fn sd(xs: &[f64]) -> f64 {
-    sample::var(xs).sqrt()
+    stats::var(xs).sqrt()
 }
 
 /// Wilson score interval of a proportion (95%).

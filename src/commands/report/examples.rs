@@ -40,7 +40,12 @@ pub(super) fn examples(sc: &Scenario, source: &str) -> Result<Vec<Example>> {
         ..RunOptions::default()
     };
     let collected = engine::collect(&small, &opts)?;
-    let Some((_, therapists, outcomes)) = collected.replicates.first() else {
+    let Some(engine::CollectedReplicate {
+        therapists,
+        outcomes,
+        ..
+    }) = collected.replicates.first()
+    else {
         return Ok(Vec::new());
     };
     let therapy: Vec<&PatientOutcome> = outcomes
