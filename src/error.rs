@@ -133,9 +133,12 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A command-line value is invalid (usage error).
-    #[error("{0}")]
-    Usage(String),
+    /// `--threads` is 0, or more than [`crate::sim::engine::check_threads`] accepts.
+    #[error("{}", thread_count_message(*given, *max))]
+    ThreadCount { given: usize, max: usize },
+    /// `--out` names something that is not a directory.
+    #[error("--out {} exists and is not a directory", .0.display())]
+    OutNotADirectory(PathBuf),
     /// `bordin power` cannot use a flag value, a prior or the scenario.
     #[error(transparent)]
     Power(#[from] PowerError),
@@ -178,7 +181,8 @@ impl Error {
         matches!(
             self,
             Error::Scenario(_)
-                | Error::Usage(_)
+                | Error::ThreadCount { .. }
+                | Error::OutNotADirectory(_)
                 | Error::Power(_)
                 | Error::Sweep(_)
                 | Error::Trace(_)
@@ -187,6 +191,16 @@ impl Error {
                 | Error::Calibrate(_)
                 | Error::ReadScenario { .. }
                 | Error::OutputNotEmpty(_)
+        )
+    }
+}
+
+fn thread_count_message(given: usize, max: usize) -> String {
+    if given == 0 {
+        "--threads must be at least 1".into()
+    } else {
+        format!(
+            "--threads {given} is more than this machine can use: at most {max} (four per core, at least 16; results do not depend on it)"
         )
     }
 }

@@ -247,10 +247,7 @@ const RUN_FILES: &[&str] = &[
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
     if dir.exists() {
         if !dir.is_dir() {
-            return Err(Error::Usage(format!(
-                "--out {} exists and is not a directory",
-                dir.display()
-            )));
+            return Err(Error::OutNotADirectory(dir.to_path_buf()));
         }
         let mut entries = fs::read_dir(dir).map_err(|source| Error::Write {
             path: dir.to_path_buf(),

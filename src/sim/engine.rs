@@ -334,14 +334,13 @@ fn max_threads() -> usize {
 /// Checks a `--threads` value: at least 1 and at most `max_threads()`.
 ///
 /// # Errors
-/// [`crate::Error::Usage`] naming the flag and the accepted range.
+/// [`crate::Error::ThreadCount`], naming the flag and the accepted range.
 pub fn check_threads(threads: Option<usize>) -> crate::Result<()> {
     match threads {
-        Some(0) => Err(crate::Error::Usage("--threads must be at least 1".into())),
-        Some(n) if n > max_threads() => Err(crate::Error::Usage(format!(
-            "--threads {n} is more than this machine can use: at most {} (four per core, at least 16; results do not depend on it)",
-            max_threads()
-        ))),
+        Some(n) if n == 0 || n > max_threads() => Err(crate::Error::ThreadCount {
+            given: n,
+            max: max_threads(),
+        }),
         _ => Ok(()),
     }
 }
@@ -349,7 +348,7 @@ pub fn check_threads(threads: Option<usize>) -> crate::Result<()> {
 /// A rayon pool of `threads` workers (`None`: all cores).
 ///
 /// # Errors
-/// [`crate::Error::Usage`] for a thread count [`check_threads`] refuses; [`crate::Error::Threads`]
+/// [`crate::Error::ThreadCount`] for a thread count [`check_threads`] refuses; [`crate::Error::Threads`]
 /// when the pool cannot start.
 pub fn thread_pool(threads: Option<usize>) -> crate::Result<rayon::ThreadPool> {
     check_threads(threads)?;
