@@ -1,0 +1,470 @@
+//! The CSV sink of `bordin run`: `sessions.csv`, `patients.csv`, `therapists.csv` and
+//! `summary.csv`.
+//!
+//! Rows of `sessions.csv` and `patients.csv` are formatted in the parallel phase of the engine
+//! ([`Sink::render`]) and only copied to the files in order; every cell written that way is a
+//! number, a fixed word or a validated name (`[a-z0-9_]`), so none needs CSV quoting.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::analysis::{ArmSummary, Moments, SummaryStats};
+use crate::error::Result;
+use crate::io::atomic::{AtomicFile, FileRecord};
+use crate::io::format::{flag, num, push_num};
+use crate::model::patient::PatientTraits;
+use crate::model::therapist::TherapistTraits;
+use crate::model::traits::Traits;
+use crate::scenario::Scenario;
+use crate::sim::allocation::ReplicateContext;
+use crate::sim::engine::{PatientOutcome, Sink};
+
+/// Per-therapist accumulators of a replicate.
+#[derive(Clone, Debug, Default)]
+struct TherapistAcc {
+    caseload: u64,
+    change: Moments,
+    wai_s3: Moments,
+    dropouts: u64,
+}
+
+/// The CSV sink of `bordin run`.
+pub struct CsvSink {
+    sessions: Option<AtomicFile>,
+    patients: AtomicFile,
+    therapists: AtomicFile,
+    summary: AtomicFile,
+    per_replicate: Vec<ArmSummary>,
+    pooled: Vec<ArmSummary>,
+    therapist_acc: Vec<Vec<TherapistAcc>>,
+    counterfactual: bool,
+}
+
+const SESSION_COLUMNS: &[&str] = &[
+    "replicate",
+    "arm",
+    "therapist_id",
+    "patient_id",
+    "session",
+    "week",
+    "attended",
+    "bond",
+    "goals",
+    "tasks",
+    "alliance",
+    "wai_patient",
+    "wai_therapist",
+    "wai_observer",
+    "complementarity",
+    "rupture_hazard",
+    "rupture",
+    "rupture_severity",
+    "noticed",
+    "repaired",
+    "reported_by_patient",
+    "reported_by_therapist",
+    "reported_by_observer",
+    "symptom_latent",
+    "symptom_score",
+    "not_on_track",
+    "sudden_gain",
+    "status",
+];
+
+const PATIENT_OUTCOMES: &[&str] = &[
+    "intake_score",
+    "final_score",
+    "post_score",
+    "end_latent",
+    "change",
+    "change_class",
+    "reliably_improved",
+    "recovered",
+    "deteriorated",
+    "dropped_out",
+    "ending",
+    "sessions_attended",
+    "ruptures",
+    "repairs",
+    "ruptures_reported_by_patient",
+    "ruptures_reported_by_therapist",
+    "ruptures_reported_by_observer",
+    "sudden_gains",
+    "wai_patient_s3",
+    "alliance_s3",
+];
+
+/// Columns of `therapists.csv` before and after the traits (one column per declared trait).
+const THERAPIST_ID_COLUMNS: &[&str] = &["replicate", "therapist_id", "pool"];
+const THERAPIST_CASELOAD_COLUMNS: &[&str] =
+    &["caseload", "mean_change", "mean_wai_patient_s3", "dropouts"];
+
+/// Columns of `summary.csv` (and the statistics columns of a sweep's `sweep.csv`).
+pub const SUMMARY_COLUMNS: &[&str] = &[
+    "replicate",
+    "arm",
+    "n",
+    "mean_intake",
+    "mean_final",
+    "mean_change",
+    "sd_change",
+    "pre_post_d",
+    "reliable_improvement",
+    "recovery",
+    "deterioration",
+    "dropout",
+    "mean_sessions",
+    "alliance_outcome_r",
+    "alliance_outcome_n",
+    "rupture_rate",
+    "rupture_rate_patient",
+    "rupture_rate_therapist",
+    "rupture_rate_observer",
+    "repair_rate",
+];
+
+impl CsvSink {
+    /// Opens the files of a run in `dir` (which [`prepare_dir`] has checked).
+    pub fn create(
+        dir: &Path,
+        scenario: &Scenario,
+        sessions: bool,
+        counterfactual: bool,
+    ) -> Result<CsvSink> {
+        let mut s = if sessions {
+            Some(AtomicFile::create(dir, "sessions.csv")?)
+        } else {
+            None
+        };
+        if let Some(f) = s.as_mut() {
+            f.record(SESSION_COLUMNS)?;
+        }
+        let mut patients = AtomicFile::create(dir, "patients.csv")?;
+        let mut header: Vec<String> = [
+            "replicate",
+            "patient_id",
+            "population",
+            "arm",
+            "therapist_id",
+            "final_therapist_id",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        header.extend(PatientTraits::DECLS.iter().map(|d| d.key.to_string()));
+        header.extend(PATIENT_OUTCOMES.iter().map(|s| s.to_string()));
+        if counterfactual {
+            for a in &scenario.arms {
+                for c in [
+                    "final_score",
+                    "post_score",
+                    "end_latent",
+                    "sessions",
+                    "ending",
+                ] {
+                    header.push(format!("po_{}_{c}", a.name));
+                }
+            }
+        }
+        patients.record(&header)?;
+        let mut therapists = AtomicFile::create(dir, "therapists.csv")?;
+        therapists.record(
+            THERAPIST_ID_COLUMNS
+                .iter()
+                .chain(TherapistTraits::DECLS.iter().map(|d| &d.key))
+                .chain(THERAPIST_CASELOAD_COLUMNS),
+        )?;
+        let mut summary = AtomicFile::create(dir, "summary.csv")?;
+        summary.record(SUMMARY_COLUMNS)?;
+        Ok(CsvSink {
+            sessions: s,
+            patients,
+            therapists,
+            summary,
+            per_replicate: Vec::new(),
+            pooled: vec![ArmSummary::default(); scenario.arms.len()],
+            therapist_acc: Vec::new(),
+            counterfactual,
+        })
+    }
+
+    /// Commits every file; returns their records and the per-arm summaries pooled over
+    /// replicates.
+    pub fn finish(self) -> Result<(Vec<FileRecord>, Vec<SummaryStats>)> {
+        let mut files = Vec::new();
+        if let Some(s) = self.sessions {
+            files.push(s.commit()?);
+        }
+        files.push(self.patients.commit()?);
+        files.push(self.therapists.commit()?);
+        files.push(self.summary.commit()?);
+        Ok((files, self.pooled.iter().map(ArmSummary::row).collect()))
+    }
+}
+
+fn therapist_id<'c>(
+    ctx: &'c ReplicateContext,
+    scenario: &Scenario,
+    arm: usize,
+    index: Option<u32>,
+) -> &'c str {
+    match (scenario.arms[arm].pool, index) {
+        (Some(p), Some(i)) => &ctx.therapists[p][i as usize].id,
+        _ => "",
+    }
+}
+
+/// A patient's rows, formatted in the parallel phase.
+pub struct RenderedRows {
+    sessions: String,
+    session_rows: u64,
+    patient: String,
+}
+
+/// Appends cells to a CSV line.
+struct Line<'a>(&'a mut String, bool);
+
+impl Line<'_> {
+    fn cell(&mut self, s: &str) -> &mut Self {
+        if self.1 {
+            self.0.push(',');
+        }
+        self.1 = true;
+        self.0.push_str(s);
+        self
+    }
+    fn num(&mut self, x: f64, dp: usize) -> &mut Self {
+        self.cell("");
+        push_num(self.0, x, dp);
+        self
+    }
+    fn int(&mut self, x: impl std::fmt::Display) -> &mut Self {
+        self.cell("");
+        let _ = write!(self.0, "{x}");
+        self
+    }
+    fn end(&mut self) {
+        self.0.push('\n');
+    }
+}
+
+impl Sink for CsvSink {
+    type Rendered = RenderedRows;
+
+    fn render(
+        &self,
+        scenario: &Scenario,
+        ctx: &ReplicateContext,
+        o: &PatientOutcome,
+    ) -> RenderedRows {
+        let inst = &scenario.instrument;
+        let c = &o.course;
+        let arm = &scenario.arms[o.arm];
+        let mut sessions = String::new();
+        let mut session_rows = 0;
+        if self.sessions.is_some() {
+            for s in &c.sessions {
+                session_rows += 1;
+                let mut l = Line(&mut sessions, false);
+                let attended = s.attended;
+                l.int(ctx.replicate).cell(&arm.name);
+                l.cell(if attended {
+                    therapist_id(ctx, scenario, o.arm, Some(s.therapist))
+                } else {
+                    ""
+                });
+                l.int(o.patient.index)
+                    .int(s.session)
+                    .int(s.week)
+                    .cell(flag(attended));
+                if attended {
+                    l.num(s.alliance.bond, 4)
+                        .num(s.alliance.goals, 4)
+                        .num(s.alliance.tasks, 4)
+                        .num(s.alliance.total(), 4);
+                    l.int(s.wai_patient)
+                        .int(s.wai_therapist)
+                        .num(s.wai_observer, 1);
+                    l.num(s.complementarity, 4).num(s.rupture_hazard, 4);
+                } else {
+                    for _ in 0..9 {
+                        l.cell("");
+                    }
+                }
+                match &s.rupture {
+                    Some(e) => {
+                        l.cell(e.kind.as_str())
+                            .num(e.severity, 4)
+                            .cell(flag(e.noticed))
+                            .cell(flag(e.repaired));
+                        l.cell(flag(e.reported_by_patient))
+                            .cell(flag(e.noticed && !e.via_feedback))
+                            .cell(flag(e.reported_by_observer));
+                    }
+                    None => {
+                        l.cell("none")
+                            .cell("")
+                            .cell("0")
+                            .cell("0")
+                            .cell("0")
+                            .cell("0")
+                            .cell("0");
+                    }
+                }
+                l.num(s.symptom_latent, 4).num(s.symptom_score, 0);
+                l.cell(flag(s.not_on_track))
+                    .cell(flag(s.sudden_gain))
+                    .cell(s.status.as_str());
+                l.end();
+            }
+        }
+        let mut patient = String::new();
+        let t = &o.patient.traits;
+        let class = inst.classify(c.intake_score, c.final_score);
+        let mut l = Line(&mut patient, false);
+        l.int(ctx.replicate).int(o.patient.index);
+        l.cell(&scenario.populations[o.patient.population].name)
+            .cell(&arm.name);
+        l.cell(therapist_id(ctx, scenario, o.arm, c.first_therapist));
+        l.cell(therapist_id(ctx, scenario, o.arm, c.last_therapist));
+        for d in PatientTraits::DECLS {
+            l.num(t.get(d.id), 4);
+        }
+        l.num(c.intake_score, 0)
+            .num(c.final_score, 0)
+            .num(c.post_score, 0)
+            .num(c.end_latent, 4);
+        l.num(c.final_score - c.intake_score, 0)
+            .cell(class.as_str());
+        l.cell(flag(class.reliably_improved()));
+        l.cell(flag(
+            class == crate::model::instrument::ChangeClass::Recovered,
+        ));
+        l.cell(flag(
+            class == crate::model::instrument::ChangeClass::Deteriorated,
+        ));
+        l.cell(flag(
+            c.ending == crate::model::attendance::Ending::DroppedOut,
+        ))
+        .cell(c.ending.as_str());
+        l.int(c.sessions_attended).int(c.ruptures).int(c.repairs);
+        l.int(c.ruptures_reported_by_patient)
+            .int(c.ruptures_reported_by_therapist)
+            .int(c.ruptures_reported_by_observer);
+        l.int(c.sudden_gains);
+        match c.wai_patient_s3 {
+            Some(w) => l.int(w),
+            None => l.cell(""),
+        };
+        l.num(c.alliance_s3.unwrap_or(f64::NAN), 4);
+        if self.counterfactual {
+            for p in &o.potential {
+                l.num(p.final_score, 0)
+                    .num(p.post_score, 0)
+                    .num(p.end_latent, 4);
+                l.int(p.sessions_attended).cell(p.ending.as_str());
+            }
+        }
+        l.end();
+        RenderedRows {
+            sessions,
+            session_rows,
+            patient,
+        }
+    }
+
+    fn begin_replicate(&mut self, scenario: &Scenario, ctx: &ReplicateContext) -> Result<()> {
+        self.per_replicate = vec![ArmSummary::default(); scenario.arms.len()];
+        self.therapist_acc = ctx
+            .therapists
+            .iter()
+            .map(|p| vec![TherapistAcc::default(); p.len()])
+            .collect();
+        Ok(())
+    }
+
+    fn patient(
+        &mut self,
+        scenario: &Scenario,
+        _ctx: &ReplicateContext,
+        o: PatientOutcome,
+        rows: RenderedRows,
+    ) -> Result<()> {
+        if let Some(f) = self.sessions.as_mut() {
+            f.rows_raw(rows.sessions.as_bytes(), rows.session_rows)?;
+        }
+        self.patients.rows_raw(rows.patient.as_bytes(), 1)?;
+        let c = &o.course;
+        self.per_replicate[o.arm].push(&scenario.instrument, &o);
+        if let (Some(p), Some(i)) = (scenario.arms[o.arm].pool, c.first_therapist) {
+            let acc = &mut self.therapist_acc[p][i as usize];
+            acc.caseload += 1;
+            acc.change.push(c.final_score - c.intake_score);
+            if let Some(w) = c.wai_patient_s3 {
+                acc.wai_s3.push(f64::from(w));
+            }
+            acc.dropouts += u64::from(c.ending == crate::model::attendance::Ending::DroppedOut);
+        }
+        Ok(())
+    }
+
+    fn end_replicate(&mut self, scenario: &Scenario, ctx: &ReplicateContext) -> Result<()> {
+        let rep = ctx.replicate.to_string();
+        for (p, pool) in ctx.therapists.iter().enumerate() {
+            for (th, acc) in pool.iter().zip(&self.therapist_acc[p]) {
+                let t = &th.traits;
+                let ids = [
+                    rep.clone(),
+                    th.id.clone(),
+                    scenario.therapist_pools[p].name.clone(),
+                ];
+                let traits = TherapistTraits::DECLS.iter().map(|d| num(t.get(d.id), 4));
+                let caseload = [
+                    acc.caseload.to_string(),
+                    num(acc.change.mean_or_nan(), 4),
+                    num(acc.wai_s3.mean_or_nan(), 4),
+                    acc.dropouts.to_string(),
+                ];
+                self.therapists
+                    .record(ids.into_iter().chain(traits).chain(caseload))?;
+            }
+        }
+        for (a, s) in self.per_replicate.iter().enumerate() {
+            let r = s.row();
+            self.summary
+                .record(summary_fields(&rep, &scenario.arms[a].name, &r))?;
+            self.pooled[a].merge(s);
+        }
+        Ok(())
+    }
+}
+
+fn summary_fields(rep: &str, arm: &str, r: &SummaryStats) -> Vec<String> {
+    let mut fields = vec![rep.to_string(), arm.to_string()];
+    fields.extend(summary_stat_cells(r));
+    fields
+}
+
+/// The statistics cells of a `summary.csv` row (every column after `replicate` and `arm`).
+pub fn summary_stat_cells(r: &SummaryStats) -> [String; 18] {
+    [
+        r.n.to_string(),
+        num(r.mean_intake, 4),
+        num(r.mean_final, 4),
+        num(r.mean_change, 4),
+        num(r.sd_change, 4),
+        num(r.pre_post_d, 4),
+        num(r.reliable_improvement, 4),
+        num(r.recovery, 4),
+        num(r.deterioration, 4),
+        num(r.dropout, 4),
+        num(r.mean_sessions, 4),
+        num(r.alliance_outcome_r, 4),
+        r.alliance_outcome_n.to_string(),
+        num(r.rupture_rate, 4),
+        num(r.rupture_rate_patient, 4),
+        num(r.rupture_rate_therapist, 4),
+        num(r.rupture_rate_observer, 4),
+        num(r.repair_rate, 4),
+    ]
+}
