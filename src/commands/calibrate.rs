@@ -358,7 +358,7 @@ pub fn write(dir: &std::path::Path, results: &[TargetResult], quick: bool) -> Re
             num(r.lower, 6),
             num(r.upper, 6),
             r.pass
-                .map_or(String::new(), |p| if p { "1".into() } else { "0".into() }),
+                .map_or(String::new(), |p| crate::io::format::flag(p).into()),
             r.confirmed.clone(),
         ])?;
     }

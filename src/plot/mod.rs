@@ -86,6 +86,12 @@ fn paint<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &impl Chart) -> R
     root.present().map_err(|e| e.to_string())
 }
 
+/// The hidden name [`write_files`] renders `{stem}.png` to before renaming it (a leftover of an
+/// interrupted run is removed by the commands that clean their output directory).
+pub fn png_temp_name(stem: &str) -> String {
+    format!(".{stem}.tmp.png")
+}
+
 /// Writes a chart as `dir/{stem}.svg` and `dir/{stem}.png`, each under a hidden temporary name
 /// renamed into place when complete, and returns their records (SVG first) for a manifest.
 ///
@@ -106,7 +112,7 @@ pub fn write_files(dir: &Path, stem: &str, c: &impl Chart) -> Result<[FileRecord
     f.raw(text.as_bytes())?;
     let svg_record = f.commit()?;
     let png_name = format!("{stem}.png");
-    let tmp = dir.join(format!(".{stem}.tmp.png"));
+    let tmp = dir.join(png_temp_name(stem));
     let written = png(c, &tmp)
         .map_err(failed(png_name.clone()))
         .and_then(|()| {

@@ -26,9 +26,6 @@ const POWER_FILES: &[&str] = &[
 /// The chart's files: `power.svg` and `power.png` ([`crate::plot::write_files`]).
 const CHART_STEM: &str = "power";
 
-/// The hidden name [`crate::plot::write_files`] renders `power.png` to before renaming it.
-const PNG_TMP: &str = ".power.tmp.png";
-
 /// Subdirectory of the trial datasets written by `--emit-datasets`.
 const DATASET_DIR: &str = "datasets";
 
@@ -52,7 +49,7 @@ pub(super) fn remove_stale(dir: &Path) -> Result<()> {
         rm(dir.join(name))?;
         rm(dir.join(format!(".{name}.tmp")))?;
     }
-    rm(dir.join(PNG_TMP))?;
+    rm(dir.join(crate::plot::png_temp_name(CHART_STEM)))?;
     let ds = dir.join(DATASET_DIR);
     if ds.is_dir() {
         let entries = fs::read_dir(&ds).map_err(|source| Error::Write {

@@ -195,7 +195,7 @@ pub fn remove_outputs(dir: &Path) {
             format!("{stem}.svg"),
             format!("{stem}.png"),
             format!(".{stem}.svg.tmp"),
-            format!(".{stem}.tmp.png"),
+            plot::png_temp_name(stem),
         ] {
             let _ = std::fs::remove_file(cdir.join(name));
         }

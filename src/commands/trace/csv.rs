@@ -40,8 +40,9 @@ const CSV_COLUMNS: &[&str] = &[
     "final_score",
 ];
 
+/// A boolean cell, as in `sessions.csv`.
 fn flag(b: bool) -> String {
-    if b { "1" } else { "0" }.into()
+    crate::io::format::flag(b).into()
 }
 
 pub(super) fn write_csv(dir: &Path, trace: &Trace) -> Result<()> {
