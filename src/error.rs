@@ -7,6 +7,7 @@
 
 mod calibrate;
 mod experiment;
+mod output;
 mod power;
 mod report;
 mod sweep;
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 
 pub use calibrate::CalibrateError;
 pub use experiment::{ExperimentError, FigureProblem};
+pub use output::{LockHolder, OutputError, byte_size};
 pub use power::PowerError;
 pub use report::ReportError;
 pub use sweep::{SweepDifference, SweepError};
@@ -162,6 +164,9 @@ pub enum Error {
         "output directory {0} is not empty; choose another with --out, or pass --force to overwrite its files"
     )]
     OutputNotEmpty(PathBuf),
+    /// An output directory in use, too small a disk, or a commit that failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
     /// Writing an output failed.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -178,6 +183,9 @@ impl Error {
     /// Every command's own error is: a flag, a prior, a scenario, a sweep or experiment file, a
     /// run directory the user gave (the commands' I/O failures are [`Error::Write`]).
     pub fn is_usage(&self) -> bool {
+        if let Error::Output(e) = self {
+            return e.is_usage();
+        }
         matches!(
             self,
             Error::Scenario(_)

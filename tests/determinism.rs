@@ -27,6 +27,7 @@ fn write_run(
             record_sessions: true,
             chunk_size: chunk,
             batch_chunks: batch,
+            progress: true,
         };
         engine::run(sc, &opts, 0..sc.run.replicates, &mut sink).unwrap();
         sink.finish().unwrap();

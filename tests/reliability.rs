@@ -181,9 +181,11 @@ fn run_and_check(sc: &Scenario, patients: u64) {
         scenario_source: "fuzz".into(),
         out: dir.path().join("out"),
         force: false,
+        force_large: false,
         threads: Some(1),
         counterfactual: sc.arms.len() > 1,
         sessions_output: true,
+        report: false,
         command_line: vec![],
     };
     bordin::commands::run::run(&req).unwrap_or_else(|e| panic!("run failed: {e}"));
@@ -624,9 +626,11 @@ fn a_run_reproduces_from_its_manifest() {
                 scenario_source: "random".into(),
                 out: out.to_path_buf(),
                 force: false,
+                force_large: false,
                 threads: Some(1),
                 counterfactual: false,
                 sessions_output: true,
+                report: false,
                 command_line: vec![],
             };
             bordin::commands::run::run(&req).unwrap();

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use bordin::commands::{report, run};
+use bordin::commands::run;
 use bordin::io::progress::{self, Progress};
 
 /// The flags of `bordin run`.
@@ -16,10 +16,14 @@ pub struct RunArgs {
     /// Output directory (created if missing; a non-empty one needs --force).
     #[arg(long, default_value = "results")]
     out: PathBuf,
-    /// Write into a non-empty output directory: bordin's own output files there are replaced,
-    /// and those this run does not write are removed; other files are left alone.
+    /// Write into a non-empty output directory: when this run has succeeded, bordin's own
+    /// output files there are replaced, and those this run does not write are removed; other
+    /// files are left alone.
     #[arg(long)]
     force: bool,
+    /// Run even if the outputs are estimated not to fit in the free disk space.
+    #[arg(long)]
+    force_large: bool,
     /// Seed (overrides run.seed; 0 to 9223372036854775807, the TOML integer range).
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     seed: Option<u64>,
@@ -69,15 +73,13 @@ impl RunArgs {
             scenario_source: super::scenario_source(self.scenario.as_deref()),
             out: self.out,
             force: self.force,
+            force_large: self.force_large,
             threads: self.threads,
             counterfactual: self.counterfactual,
             sessions_output: self.sessions_output == SessionsOutput::All,
+            report: self.report,
             command_line: std::env::args().collect(),
         };
-        if req.force && req.out.is_dir() {
-            // No report of an earlier run may survive beside this run's files.
-            report::remove_outputs(&req.out);
-        }
         let progress = Progress::start(
             "run",
             req.scenario.run.replicates * req.scenario.run.patients,
@@ -96,11 +98,10 @@ impl RunArgs {
                 done.threads
             );
         }
-        if self.report {
-            let r = report::write(&done.out)?;
-            if !self.quiet {
-                println!("wrote {}", r.path.display());
-            }
+        if let Some(r) = &done.report
+            && !self.quiet
+        {
+            println!("wrote {}", r.path.display());
         }
         Ok(ExitCode::SUCCESS)
     }

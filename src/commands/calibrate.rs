@@ -12,7 +12,7 @@ use crate::analysis::statistics::{self, StatisticError};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CalibrateError, Error, Result};
+use crate::error::{CalibrateError, Result};
 use crate::scenario::Scenario;
 use crate::sim::engine::{self, RunOptions};
 use crate::stats;
@@ -325,17 +325,23 @@ pub fn text_table(results: &[TargetResult]) -> String {
     out
 }
 
+/// The files `bordin calibrate` writes; they replace those of an earlier calibration.
+pub const CALIBRATION_OUTPUTS: crate::io::Owned = crate::io::Owned {
+    owns: |path| path == "calibration.csv" || path == "calibration.md",
+    subdirs: &[],
+};
+
 /// Writes `calibration.csv` (id, statistic, scenario, value, mc_se, lower, upper, pass,
-/// confirmed) and `calibration.md` into `dir`.
+/// confirmed) and `calibration.md` into `out`; the two appear together ([`OutputDir`]).
 ///
 /// # Errors
-/// The directory or a file cannot be written.
-pub fn write(dir: &std::path::Path, results: &[TargetResult], quick: bool) -> Result<()> {
-    use crate::io::{AtomicFile, num};
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+/// The directory is in use or a file cannot be written.
+///
+/// [`OutputDir`]: crate::io::OutputDir
+pub fn write(out: &std::path::Path, results: &[TargetResult], quick: bool) -> Result<()> {
+    use crate::io::{AtomicFile, Mode, OutputDir, num};
+    let out = OutputDir::open(out, CALIBRATION_OUTPUTS, Mode::Update)?;
+    let dir = out.staging();
     let mut csv = AtomicFile::create(dir, "calibration.csv")?;
     csv.record([
         "id",
@@ -366,7 +372,7 @@ pub fn write(dir: &std::path::Path, results: &[TargetResult], quick: bool) -> Re
     let mut md = AtomicFile::create(dir, "calibration.md")?;
     md.raw(format!("# Calibration\n\n{}", markdown(results, quick)).as_bytes())?;
     md.commit()?;
-    Ok(())
+    out.commit()
 }
 
 /// Patients `bordin calibrate` simulates: replicates x patients of every calibration scenario

@@ -1,15 +1,36 @@
 //! `bordin run`: simulate a scenario and write its output directory (`sessions.csv`,
-//! `patients.csv`, `therapists.csv`, `summary.csv` and `manifest.json`).
+//! `patients.csv`, `therapists.csv`, `summary.csv` and `manifest.json`, and with `--report`
+//! the report), as one transaction ([`OutputDir`]) after the disk-space guard.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::analysis::SummaryStats;
+use crate::commands::report::{self, ReportOutput};
 use crate::error::Result;
 use crate::io::manifest::Manifest;
-use crate::io::{CsvSink, FileRecord};
+use crate::io::{CsvSink, FileRecord, Mode, OutputDir, Owned};
 use crate::scenario::Scenario;
 use crate::sim::engine::{self, RunOptions};
+
+/// The files `bordin run` writes (beside the report's, [`report::is_report_file`]).
+pub const RUN_FILES: &[&str] = &[
+    "sessions.csv",
+    "patients.csv",
+    "therapists.csv",
+    "summary.csv",
+    "manifest.json",
+];
+
+/// A run's outputs: its files and a report's; with `--force` an earlier run's are replaced.
+pub const RUN_OUTPUTS: Owned = Owned {
+    owns: is_run_file,
+    subdirs: &[report::CHART_DIR],
+};
+
+fn is_run_file(path: &str) -> bool {
+    RUN_FILES.contains(&path) || report::is_report_file(path)
+}
 
 /// Everything `bordin run` needs.
 #[derive(Clone, Debug)]
@@ -19,10 +40,14 @@ pub struct RunRequest {
     pub scenario_source: String,
     pub out: PathBuf,
     pub force: bool,
+    /// Skip the disk-space guard.
+    pub force_large: bool,
     /// Worker threads (`None`: all cores).
     pub threads: Option<usize>,
     pub counterfactual: bool,
     pub sessions_output: bool,
+    /// Also write the report (`report.html` and the charts), in the same transaction.
+    pub report: bool,
     /// The command line, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -36,32 +61,47 @@ pub struct RunReport {
     pub table: String,
     pub wall_seconds: f64,
     pub threads: usize,
+    /// The report, with `report`.
+    pub report: Option<ReportOutput>,
 }
 
-/// Runs a scenario and writes its output directory.
+/// Runs a scenario and writes its output directory: refused before it starts when the
+/// directory is in use, not empty (without `force`) or its disk too small for the estimated
+/// outputs (without `force_large`); the files appear only when all are written.
 ///
 /// # Errors
-/// Usage errors (a non-empty output directory, a bad thread count) and write failures.
+/// Usage errors (a non-empty or locked output directory, a bad thread count, too little disk
+/// space) and write failures.
 pub fn run(req: &RunRequest) -> Result<RunReport> {
     crate::sim::engine::check_threads(req.threads)?;
-    crate::io::prepare_dir(&req.out, req.force)?;
+    let out = OutputDir::open(&req.out, RUN_OUTPUTS, Mode::New { force: req.force })?;
     let pool = crate::sim::engine::thread_pool(req.threads)?;
     let threads = pool.current_num_threads();
-    let start = Instant::now();
     let sc = &req.scenario;
+    let estimate =
+        pool.install(|| crate::io::csv::estimate(sc, req.sessions_output, req.counterfactual))?;
+    crate::io::space::check(out.dir(), &estimate, req.force_large)?;
+    let start = Instant::now();
+    let dir = out.staging();
     let opts = RunOptions {
         counterfactual: req.counterfactual,
         record_sessions: req.sessions_output,
         ..RunOptions::default()
     };
     let (files, pooled) = pool.install(|| -> Result<_> {
-        let mut sink = CsvSink::create(&req.out, sc, req.sessions_output, req.counterfactual)?;
+        let mut sink = CsvSink::create(dir, sc, req.sessions_output, req.counterfactual)?;
         engine::run(sc, &opts, 0..sc.run.replicates, &mut sink)?;
         sink.finish()
     })?;
     let wall_seconds = start.elapsed().as_secs_f64();
     let mut files = files;
-    files.push(write_manifest(req, &files, threads, wall_seconds)?);
+    files.push(write_manifest(req, dir, &files, threads, wall_seconds)?);
+    let report = if req.report {
+        Some(report::write_into(dir, dir, &req.out)?)
+    } else {
+        None
+    };
+    out.commit()?;
     Ok(RunReport {
         out: req.out.clone(),
         table: crate::io::summary_table(sc, &pooled),
@@ -69,11 +109,13 @@ pub fn run(req: &RunRequest) -> Result<RunReport> {
         pooled,
         wall_seconds,
         threads,
+        report,
     })
 }
 
 fn write_manifest(
     req: &RunRequest,
+    dir: &Path,
     files: &[FileRecord],
     threads: usize,
     wall_seconds: f64,
@@ -93,5 +135,5 @@ fn write_manifest(
         "sessions_output",
         if req.sessions_output { "all" } else { "none" },
     )
-    .write(&req.out, files)
+    .write(dir, files)
 }

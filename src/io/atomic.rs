@@ -1,9 +1,10 @@
-//! Files that appear whole: written under a hidden temporary name, hashed while written,
-//! synced and renamed into place; and the output directory they go to.
+//! Files that appear whole: written under a hidden temporary name unique to the process and
+//! the file, hashed while written, synced and renamed into place.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -68,11 +69,34 @@ fn push_field(line: &mut String, field: &str) {
     }
 }
 
+/// `PID-N`: unique to this process and to each call, for temporary names no other run (and no
+/// other file of this one) uses.
+pub fn unique_suffix() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The hidden temporary name of `name` (`.NAME.PID-N.tmp`).
+pub fn temp_name(name: &str) -> String {
+    format!(".{name}.{}.tmp", unique_suffix())
+}
+
+/// The process id in a temporary name of [`temp_name`], if it has one.
+pub fn temp_name_pid(file_name: &str) -> Option<u32> {
+    let stem = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (_, suffix) = stem.rsplit_once('.')?;
+    suffix.split_once('-')?.0.parse().ok()
+}
+
 impl AtomicFile {
-    /// Creates `dir/name` (as `dir/.name.tmp` until committed).
+    /// Creates `dir/name` (under a [`temp_name`] until committed).
     pub fn create(dir: &Path, name: &str) -> Result<AtomicFile> {
         let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
+        let tmp = dir.join(temp_name(name));
         let file = File::create(&tmp).map_err(|source| Error::Write {
             path: tmp.clone(),
             source,
@@ -159,47 +183,5 @@ impl Drop for AtomicFile {
         if self.out.take().is_some() {
             let _ = fs::remove_file(&self.tmp);
         }
-    }
-}
-
-/// The files `bordin run` writes.
-const RUN_FILES: &[&str] = &[
-    "sessions.csv",
-    "patients.csv",
-    "therapists.csv",
-    "summary.csv",
-    "manifest.json",
-];
-
-/// Prepares an output directory: creates it, or refuses a non-empty one unless `force`. With
-/// `force`, bordin's own output files (`RUN_FILES`) and leftover temporary files are removed
-/// first, so no file of an earlier run survives beside the new ones; other files stay.
-pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(Error::OutNotADirectory(dir.to_path_buf()));
-        }
-        let mut entries = fs::read_dir(dir).map_err(|source| Error::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        if entries.next().is_some() && !force {
-            return Err(Error::OutputNotEmpty(dir.to_path_buf()));
-        }
-        for name in RUN_FILES
-            .iter()
-            .flat_map(|n| [n.to_string(), format!(".{n}.tmp")])
-        {
-            let path = dir.join(&name);
-            if path.is_file() {
-                fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
-            }
-        }
-        Ok(())
-    } else {
-        fs::create_dir_all(dir).map_err(|source| Error::Write {
-            path: dir.to_path_buf(),
-            source,
-        })
     }
 }

@@ -86,12 +86,6 @@ fn paint<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &impl Chart) -> R
     root.present().map_err(|e| e.to_string())
 }
 
-/// The hidden name [`write_files`] renders `{stem}.png` to before renaming it (a leftover of an
-/// interrupted run is removed by the commands that clean their output directory).
-pub fn png_temp_name(stem: &str) -> String {
-    format!(".{stem}.tmp.png")
-}
-
 /// Writes a chart as `dir/{stem}.svg` and `dir/{stem}.png`, each under a hidden temporary name
 /// renamed into place when complete, and returns their records (SVG first) for a manifest.
 ///
@@ -112,7 +106,8 @@ pub fn write_files(dir: &Path, stem: &str, c: &impl Chart) -> Result<[FileRecord
     f.raw(text.as_bytes())?;
     let svg_record = f.commit()?;
     let png_name = format!("{stem}.png");
-    let tmp = dir.join(png_temp_name(stem));
+    // The backend picks the format from the extension, so the temporary name ends in `.png`.
+    let tmp = dir.join(format!("{}.png", crate::io::atomic::temp_name(&png_name)));
     let written = png(c, &tmp)
         .map_err(failed(png_name.clone()))
         .and_then(|()| {

@@ -38,6 +38,9 @@ pub struct RunOptions {
     pub chunk_size: usize,
     /// Chunks simulated per batch (memory bound: batch x chunk patients in flight).
     pub batch_chunks: usize,
+    /// Count the patients on the progress hook ([`crate::sim::progress`]); off for side
+    /// computations, such as the sample of the disk-space estimate.
+    pub progress: bool,
 }
 
 impl Default for RunOptions {
@@ -47,6 +50,7 @@ impl Default for RunOptions {
             record_sessions: true,
             chunk_size: 256,
             batch_chunks: 32,
+            progress: true,
         }
     }
 }
@@ -236,7 +240,9 @@ pub fn run<S: Sink>(
         }
         pending.clear();
         // Progress (a no-op unless a bar is shown): once per batch, after the sink has the batch.
-        crate::sim::progress::patients_done(done);
+        if opts.progress {
+            crate::sim::progress::patients_done(done);
+        }
         Ok(())
     };
     for rep in replicates {

@@ -63,7 +63,8 @@ use std::path::Path;
 
 use crate::analysis::statistics;
 use crate::commands::calibrate;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::io::{Mode, OutputDir, Owned};
 use crate::plot;
 
 /// One reported value.
@@ -195,22 +196,29 @@ pub fn run(dir: &Path, quick: bool) -> Result<Outcome> {
 /// and per `[[figure]]` `figure_NAME.png`, `.svg` and `.csv` (scenario, n, statistic, value,
 /// mc_se).
 ///
+/// The files appear together ([`OutputDir`]), replacing those of the same names; other files
+/// (a figure no longer in the experiment, notes) stay.
+///
 /// # Errors
-/// The directory or a file cannot be written, or a figure cannot be rendered.
+/// The directory is in use or a file cannot be written, or a figure cannot be rendered.
 pub fn write(out: &Path, o: &Outcome) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(|source| Error::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    results::write_csv(out, o)?;
-    results::write_markdown(out, o)?;
-    plot::write_files(out, "figure", &figure::forest_chart(o))?;
+    let dir = OutputDir::open(out, RESULT_OUTPUTS, Mode::Update)?;
+    let staging = dir.staging();
+    results::write_csv(staging, o)?;
+    results::write_markdown(staging, o)?;
+    plot::write_files(staging, "figure", &figure::forest_chart(o))?;
     for s in &o.series {
-        results::write_series_csv(out, s)?;
-        plot::write_files(out, &s.stem(), &figure::series_chart(s))?;
+        results::write_series_csv(staging, s)?;
+        plot::write_files(staging, &s.stem(), &figure::series_chart(s))?;
     }
-    Ok(())
+    dir.commit()
 }
+
+/// An experiment's results replace only the files of the same names.
+const RESULT_OUTPUTS: Owned = Owned {
+    owns: |_| false,
+    subdirs: &[],
+};
 
 #[cfg(test)]
 mod tests {

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::error::{PowerError, Result};
-use crate::io::{self, FileRecord};
+use crate::io::{FileRecord, Mode, OutputDir};
 use crate::scenario::Scenario;
 
 pub use analyses::{Estimate, ReplicateResult};
@@ -168,8 +168,12 @@ impl PowerFlags {
 pub fn run(req: &PowerRequest) -> Result<PowerReport> {
     crate::sim::engine::check_threads(req.threads)?;
     let plan = Plan::new(&req.scenario, &req.settings)?;
-    io::prepare_dir(&req.out, req.force)?;
-    output::remove_stale(&req.out)?;
+    let out = OutputDir::open(
+        &req.out,
+        output::POWER_OUTPUTS,
+        Mode::New { force: req.force },
+    )?;
+    let dir = out.staging();
     let pool = crate::sim::engine::thread_pool(req.threads)?;
     let threads = pool.current_num_threads();
     let start = Instant::now();
@@ -177,19 +181,21 @@ pub fn run(req: &PowerRequest) -> Result<PowerReport> {
     let results = pool.install(|| {
         compute(&plan, |d| {
             let name = dataset_name(d.n_per_arm, d.hypothesis, d.replicate);
-            files.push(output::write_dataset(&req.out, &name, d)?);
+            files.push(output::write_dataset(dir, &name, d)?);
             Ok(name)
         })
     })?;
-    files.extend(output::write_results(&req.out, &plan, &results)?);
+    files.extend(output::write_results(dir, &plan, &results)?);
     let wall_seconds = start.elapsed().as_secs_f64();
     files.push(output::write_manifest(
         req,
+        dir,
         &plan,
         &files,
         threads,
         wall_seconds,
     )?);
+    out.commit()?;
     Ok(PowerReport {
         out: req.out.clone(),
         table: summary::table(&plan, &results),

@@ -2,11 +2,11 @@
 //! chart (`power.svg`, `power.png`), the datasets of `--emit-datasets` and `manifest.json`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::io::manifest::Manifest;
-use crate::io::{AtomicFile, FileRecord, num};
+use crate::io::{AtomicFile, FileRecord, Owned, num};
 
 use super::PowerRequest;
 use super::design::{Plan, PowerResults, TargetResult};
@@ -37,35 +37,19 @@ pub(super) fn dataset_name(n: u64, hypothesis: Hypothesis, replicate: u64) -> St
     )
 }
 
-/// With --force: removes the files an earlier `bordin power` wrote (other files stay).
-pub(super) fn remove_stale(dir: &Path) -> Result<()> {
-    let rm = |path: PathBuf| -> Result<()> {
-        if path.is_file() {
-            fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
-        }
-        Ok(())
-    };
-    for name in POWER_FILES {
-        rm(dir.join(name))?;
-        rm(dir.join(format!(".{name}.tmp")))?;
-    }
-    rm(dir.join(crate::plot::png_temp_name(CHART_STEM)))?;
-    let ds = dir.join(DATASET_DIR);
-    if ds.is_dir() {
-        let entries = fs::read_dir(&ds).map_err(|source| Error::Write {
-            path: ds.clone(),
-            source,
-        })?;
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let ours = name.trim_start_matches('.').starts_with('n')
-                && (name.contains("_effect_rep") || name.contains("_null_rep"));
-            if ours {
-                rm(e.path())?;
-            }
-        }
-    }
-    Ok(())
+/// The outputs of `bordin power`: with `--force`, an earlier power analysis's files (its
+/// tables, chart, manifest and datasets) are replaced; other files stay.
+pub(super) const POWER_OUTPUTS: Owned = Owned {
+    owns: is_power_file,
+    subdirs: &[DATASET_DIR],
+};
+
+fn is_power_file(path: &str) -> bool {
+    POWER_FILES.contains(&path)
+        || path
+            .strip_prefix(DATASET_DIR)
+            .and_then(|p| p.strip_prefix("/n"))
+            .is_some_and(|p| p.contains("_effect_rep") || p.contains("_null_rep"))
 }
 
 const DATASET_COLUMNS: &[&str] = &[
@@ -283,6 +267,7 @@ fn write_target_csv(out: &Path, targets: &[TargetResult]) -> Result<FileRecord> 
 
 pub(super) fn write_manifest(
     req: &PowerRequest,
+    dir: &Path,
     plan: &Plan,
     files: &[FileRecord],
     threads: usize,
@@ -324,5 +309,5 @@ pub(super) fn write_manifest(
     .with("missing", s.missing.as_str())
     .with("emit_datasets", s.emit_datasets)
     .with("assume", assume)
-    .write(&req.out, files)
+    .write(dir, files)
 }

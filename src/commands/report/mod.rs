@@ -22,7 +22,8 @@
 //! - A missing or malformed file is a usage error (exit code 2) naming the file and, for a bad
 //!   value, its line and column. Without `sessions.csv` (`--sessions-output none`) the charts
 //!   that need it are skipped, and the report says so.
-//! - Files are written under temporary names and renamed into place.
+//! - The files appear together, replacing an earlier report's (and removing the charts of an
+//!   earlier report that this one does not draw), through [`crate::io::OutputDir`].
 
 mod aggregate;
 mod charts;
@@ -33,7 +34,7 @@ mod read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ReportError, Result};
-use crate::io::AtomicFile;
+use crate::io::{AtomicFile, Mode, OutputDir, Owned};
 use crate::plot::{self, RunChart};
 
 /// The report's file name in the run directory.
@@ -72,6 +73,27 @@ pub struct ReportOutput {
     pub skipped: Vec<(String, String)>,
 }
 
+/// A report's outputs in a run directory: `report.html` and the chart files.
+pub const REPORT_OUTPUTS: Owned = Owned {
+    owns: is_report_file,
+    subdirs: &[CHART_DIR],
+};
+
+/// Whether `path` (relative to a run directory) is a file a report writes.
+pub fn is_report_file(path: &str) -> bool {
+    path == REPORT_FILE
+        || path
+            .strip_prefix(CHART_DIR)
+            .and_then(|p| p.strip_prefix('/'))
+            .is_some_and(|f| {
+                CHARTS.iter().any(|(stem, _, _)| {
+                    [format!("{stem}.svg"), format!("{stem}.png")]
+                        .iter()
+                        .any(|n| n == f)
+                })
+            })
+}
+
 /// Reads a run directory and writes `report.html` and the chart files into it.
 ///
 /// # Errors
@@ -81,22 +103,34 @@ pub fn write(dir: &Path) -> Result<ReportOutput> {
     if !dir.is_dir() {
         return Err(ReportError::NotADirectory(dir.to_path_buf()).into());
     }
-    let manifest = read::read_manifest(dir)?;
-    let sc = read::manifest_scenario(dir, &manifest)?;
-    let pooled = aggregate::pooled_summary(dir, &sc)?;
+    let out = OutputDir::open(dir, REPORT_OUTPUTS, Mode::Update)?;
+    let report = write_into(dir, out.staging(), dir)?;
+    out.commit()?;
+    Ok(report)
+}
+
+/// Reads the run in `run_dir` and writes the report's files into `to` (a staging directory);
+/// the page and the paths returned name `shown` as the run directory.
+///
+/// # Errors
+/// As [`write`].
+pub fn write_into(run_dir: &Path, to: &Path, shown: &Path) -> Result<ReportOutput> {
+    let manifest = read::read_manifest(run_dir)?;
+    let sc = read::manifest_scenario(run_dir, &manifest)?;
+    let pooled = aggregate::pooled_summary(run_dir, &sc)?;
     let examples = examples::examples(&sc, &manifest.scenario_source)?;
     let watch: Vec<u64> = examples.iter().map(|e| e.trace.patient.index).collect();
     let bin = aggregate::bin_width(&sc);
-    let agg = aggregate::aggregate(dir, &sc, manifest.sessions, bin, &watch)?;
-    let pools = read::therapist_pools(dir, agg.first_replicate.unwrap_or(0))?;
+    let agg = aggregate::aggregate(run_dir, &sc, manifest.sessions, bin, &watch)?;
+    let pools = read::therapist_pools(run_dir, agg.first_replicate.unwrap_or(0))?;
     let built = charts::build_charts(&sc, &agg, &pools, bin, manifest.sessions);
-    let (figures, files, skipped) = write_charts(dir, built)?;
+    let (figures, files, skipped) = write_charts(to, built)?;
     let traces = examples
         .iter()
-        .map(|e| examples::chart_svg(e).map_err(render_error(dir.join(REPORT_FILE))))
+        .map(|e| examples::chart_svg(e).map_err(render_error(shown.join(REPORT_FILE))))
         .collect::<Result<Vec<String>>>()?;
     let html = html::html(&html::Page {
-        dir,
+        dir: shown,
         manifest: &manifest,
         sc: &sc,
         pooled: &pooled,
@@ -106,20 +140,24 @@ pub fn write(dir: &Path) -> Result<ReportOutput> {
         traces: &traces,
         finals: &agg.finals,
     });
-    let mut f = AtomicFile::create(dir, REPORT_FILE)?;
+    let mut f = AtomicFile::create(to, REPORT_FILE)?;
     f.raw(html.as_bytes())?;
     f.commit()?;
     Ok(ReportOutput {
-        path: dir.join(REPORT_FILE),
-        charts: files,
+        path: shown.join(REPORT_FILE),
+        charts: files
+            .iter()
+            .map(|f| shown.join(CHART_DIR).join(f))
+            .collect(),
         skipped,
     })
 }
 
-/// The charts drawn, the chart files written, and the charts skipped with why.
-type Written = (Vec<html::Figure>, Vec<PathBuf>, Vec<(String, String)>);
+/// The charts drawn, the chart files written (names in the chart directory), and the charts
+/// skipped with why.
+type Written = (Vec<html::Figure>, Vec<String>, Vec<(String, String)>);
 
-/// Writes the charts that were built into `charts/` (removing the files of those not drawn).
+/// Writes the charts that were built into `dir/charts/`.
 fn write_charts(dir: &Path, built: Vec<charts::Built>) -> Result<Written> {
     let cdir = dir.join(CHART_DIR);
     std::fs::create_dir_all(&cdir).map_err(|source| Error::Write {
@@ -137,7 +175,7 @@ fn write_charts(dir: &Path, built: Vec<charts::Built>) -> Result<Written> {
     {
         match chart {
             Some(c) => {
-                let (svg, written) = write_chart(dir, stem, &c)?;
+                let (svg, written) = write_chart(&cdir, stem, &c)?;
                 files.extend(written);
                 figures.push(html::Figure {
                     stem,
@@ -147,9 +185,6 @@ fn write_charts(dir: &Path, built: Vec<charts::Built>) -> Result<Written> {
                 });
             }
             None => {
-                for ext in ["svg", "png"] {
-                    let _ = std::fs::remove_file(cdir.join(format!("{stem}.{ext}")));
-                }
                 let reason = if caption.is_empty() {
                     "needs sessions.csv, which this run did not write (--sessions-output none)"
                         .to_string()
@@ -170,35 +205,14 @@ fn render_error(path: PathBuf) -> impl FnOnce(String) -> Error {
     }
 }
 
-/// Writes one chart as `charts/NAME.svg` and `charts/NAME.png`; returns the SVG (read back,
-/// for the page) and the paths.
-fn write_chart(dir: &Path, stem: &str, chart: &RunChart) -> Result<(String, Vec<PathBuf>)> {
-    let cdir = dir.join(CHART_DIR);
-    let [svg, png] = plot::write_files(&cdir, stem, chart)?;
+/// Writes one chart as `cdir/NAME.svg` and `cdir/NAME.png`; returns the SVG (read back, for
+/// the page) and the file names.
+fn write_chart(cdir: &Path, stem: &str, chart: &RunChart) -> Result<(String, Vec<String>)> {
+    let [svg, png] = plot::write_files(cdir, stem, chart)?;
     let svg_path = cdir.join(&svg.file);
     let text = std::fs::read_to_string(&svg_path).map_err(|source| Error::Write {
         path: svg_path.clone(),
         source,
     })?;
-    Ok((text, vec![svg_path, cdir.join(png.file)]))
-}
-
-/// Removes the report and chart files of an earlier report from a run directory (`bordin run
-/// --force` calls it, so no report of an earlier run survives beside new files). Other files
-/// stay; the chart directory is removed only when empty.
-pub fn remove_outputs(dir: &Path) {
-    let _ = std::fs::remove_file(dir.join(REPORT_FILE));
-    let _ = std::fs::remove_file(dir.join(format!(".{REPORT_FILE}.tmp")));
-    let cdir = dir.join(CHART_DIR);
-    for (stem, _, _) in CHARTS {
-        for name in [
-            format!("{stem}.svg"),
-            format!("{stem}.png"),
-            format!(".{stem}.svg.tmp"),
-            plot::png_temp_name(stem),
-        ] {
-            let _ = std::fs::remove_file(cdir.join(name));
-        }
-    }
-    let _ = std::fs::remove_dir(cdir);
+    Ok((text, vec![svg.file, png.file]))
 }

@@ -182,7 +182,7 @@ pub fn run(req: &SweepRequest) -> Result<SweepReport> {
     crate::sim::engine::check_threads(req.threads)?;
     let start = Instant::now();
     let sweep = &req.sweep;
-    prepare(&req.out, sweep, req.force)?;
+    let _lock = prepare(&req.out, sweep, req.force, req.shard)?;
     let total = sweep.units();
     let owned: Vec<u64> = (0..total)
         .filter(|&k| req.shard.is_none_or(|s| s.owns(k)))

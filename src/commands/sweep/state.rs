@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, SweepDifference, SweepError};
+use crate::io::atomic::temp_name_pid;
+use crate::io::lock::{Lock, LockKind, is_lock_name, process_runs};
 
+use super::Shard;
 use super::axis::coords;
 use super::spec::Sweep;
 use super::{STATE_FILE, SWEEP_CSV, UNITS_DIR};
@@ -74,14 +77,14 @@ pub(super) fn read_state(dir: &Path) -> Result<Option<State>> {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary name unique to this process, then renames
-/// (shards of an array may write the same file at the same time).
+/// Writes `bytes` to `path` through a temporary name unique to this process and call, then
+/// renames (shards of an array may write the same file at the same time).
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(crate::io::atomic::temp_name(&name));
     let io = |source| Error::Write {
         path: path.to_path_buf(),
         source,
@@ -101,13 +104,31 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     move |source| Error::Write { path, source }
 }
 
-/// Checks or claims `out` for `sweep`: a directory holding the same sweep resumes; a different
-/// sweep is refused (unless `force`, which discards its units).
-pub(super) fn prepare(out: &Path, sweep: &Sweep, force: bool) -> Result<()> {
+/// Checks or claims `out` for `sweep` and locks it: a directory holding the same sweep resumes;
+/// a different sweep is refused (unless `force`, which discards its units).
+///
+/// A shard takes its shard's lock, so shards of one sweep run side by side; a whole sweep, and
+/// any sweep with `force` (which may discard units), locks the whole directory. Temporary
+/// files of processes that no longer run are removed.
+pub(super) fn prepare(
+    out: &Path,
+    sweep: &Sweep,
+    force: bool,
+    shard: Option<Shard>,
+) -> Result<Lock> {
     let state = sweep.state();
     if out.exists() && !out.is_dir() {
         return Err(SweepError::OutNotADirectory(out.to_path_buf()).into());
     }
+    fs::create_dir_all(out).map_err(io_error(out))?;
+    let kind = match shard {
+        Some(s) if !force => LockKind::Shard {
+            index: s.index,
+            count: s.count,
+        },
+        _ => LockKind::Exclusive,
+    };
+    let lock = Lock::acquire(out, kind)?;
     match read_state(out)? {
         Some(old) => {
             if old.sweep_sha256 != state.sweep_sha256
@@ -129,7 +150,12 @@ pub(super) fn prepare(out: &Path, sweep: &Sweep, force: bool) -> Result<()> {
                     .map_err(io_error(out))?
                     .filter_map(|e| e.ok())
                     .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .any(|n| !(n == UNITS_DIR || n == SWEEP_CSV || n.starts_with(".sweep.json")));
+                    .any(|n| {
+                        !(n == UNITS_DIR
+                            || n == SWEEP_CSV
+                            || n.starts_with(".sweep.json")
+                            || is_lock_name(&n))
+                    });
                 if foreign && !force {
                     return Err(Error::OutputNotEmpty(out.to_path_buf()));
                 }
@@ -139,10 +165,28 @@ pub(super) fn prepare(out: &Path, sweep: &Sweep, force: bool) -> Result<()> {
             }
         }
     }
-    fs::create_dir_all(out).map_err(io_error(out))?;
     write_state(out, &state)?;
     let units = out.join(UNITS_DIR);
     fs::create_dir_all(&units).map_err(io_error(&units))?;
+    remove_dead_temporaries(out)?;
+    remove_dead_temporaries(&units)?;
+    Ok(lock)
+}
+
+/// Removes the temporary files in `dir` (`.NAME.PID-N.tmp`, or an older bordin's `.NAME.tmp`)
+/// of processes that no longer run: a unit or state file a killed run was writing.
+fn remove_dead_temporaries(dir: &Path) -> Result<()> {
+    for e in fs::read_dir(dir).map_err(io_error(dir))?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with('.') && name.ends_with(".tmp")) {
+            continue;
+        }
+        let owner = temp_name_pid(&name).filter(|&p| p != std::process::id());
+        if owner.is_none_or(|p| process_runs(p) == Some(false)) {
+            let path = e.path();
+            fs::remove_file(&path).map_err(io_error(&path))?;
+        }
+    }
     Ok(())
 }
 

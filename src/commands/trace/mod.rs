@@ -37,7 +37,7 @@ mod text;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, TraceError};
-use crate::io::{self, AtomicFile};
+use crate::io::{AtomicFile, Mode, OutputDir, Owned};
 use crate::model::patient::{Patient, PatientTraits};
 use crate::model::therapist::{Therapist, TherapistTraits};
 use crate::model::treatment::{Arm, ArmKind};
@@ -177,6 +177,12 @@ fn therapy_arm(req: &TraceRequest) -> Result<Arm, TraceError> {
 /// Files `bordin trace` writes.
 pub const TRACE_FILES: &[&str] = &["trace.csv", "trace.md", "trace.svg", "trace.png"];
 
+/// A trace's outputs: with `--force`, an earlier trace's files are replaced; other files stay.
+pub const TRACE_OUTPUTS: Owned = Owned {
+    owns: |path| TRACE_FILES.contains(&path),
+    subdirs: &[],
+};
+
 /// What a trace wrote.
 #[derive(Clone, Debug)]
 pub struct TraceReport {
@@ -190,32 +196,29 @@ pub struct TraceReport {
 ///
 /// # Errors
 /// Write and rendering failures.
-pub fn write(dir: &Path, trace: &Trace) -> Result<Vec<PathBuf>> {
+pub fn write(dir: &Path, trace: &Trace) -> Result<()> {
     csv::write_csv(dir, trace)?;
     let mut md = AtomicFile::create(dir, "trace.md")?;
     md.raw(text::markdown(trace).as_bytes())?;
     md.commit()?;
     chart::write_chart(dir, trace)?;
-    Ok(TRACE_FILES.iter().map(|f| dir.join(f)).collect())
+    Ok(())
 }
 
-/// Runs `bordin trace`: simulates, then writes the output directory.
+/// Runs `bordin trace`: simulates, then writes the output directory (its files appear
+/// together, [`OutputDir`]).
 ///
 /// # Errors
-/// Usage errors ([`TraceError`], a non-empty output directory without `--force`) and write
-/// failures.
+/// Usage errors ([`TraceError`], a non-empty output directory without `--force`, one in use)
+/// and write failures.
 pub fn run(req: &TraceRequest) -> Result<TraceReport> {
     let trace = simulate(req)?;
-    // With --force, an existing directory is written into as it is: prepare_dir's clean-up is
-    // for `bordin run`'s files, which a trace must not delete.
-    let non_empty = std::fs::read_dir(&req.out).is_ok_and(|mut d| d.next().is_some());
-    if !(req.force && non_empty) {
-        io::prepare_dir(&req.out, req.force)?;
-    }
-    let files = write(&req.out, &trace)?;
+    let out = OutputDir::open(&req.out, TRACE_OUTPUTS, Mode::New { force: req.force })?;
+    write(out.staging(), &trace)?;
+    out.commit()?;
     Ok(TraceReport {
         out: req.out.clone(),
         text: text::terminal_text(&trace),
-        files,
+        files: TRACE_FILES.iter().map(|f| req.out.join(f)).collect(),
     })
 }
