@@ -3,6 +3,7 @@
 //! docs/reliability.md lists the guarantees these tests hold the code to.
 
 mod common;
+mod output_folder;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -65,7 +65,7 @@ pub enum OutputError {
     /// Renaming the finished outputs into place failed; the previous outputs were restored
     /// (`restored`) or are kept in `kept` for the next run in the directory to restore.
     #[error(
-        "cannot move {} into place: {source}; {}",
+        "cannot put the outputs in place: renaming {} failed: {source}; {}",
         .file.display(),
         match .kept {
             None => "no output was changed (the previous outputs, if any, are as they were)".to_string(),

@@ -76,6 +76,8 @@ struct Journal {
     staging: String,
     /// The staged files, in the order they are moved into place.
     files: Vec<String>,
+    /// The command's subdirectories, removed when a finished commit left them empty.
+    subdirs: Vec<String>,
 }
 
 impl OutputDir {
@@ -153,7 +155,7 @@ impl OutputDir {
             made_dirs: Vec::new(),
             fault: Fault::from_env(),
         };
-        tx.begin(&self.staging, &files)?;
+        tx.begin(&self.staging, &files, self.owned.subdirs)?;
         if let Err((file, source)) = tx.run(&aside, &files) {
             let kept = tx.rollback();
             self.keep_staging = kept.is_err();
@@ -229,11 +231,12 @@ type Failure = (PathBuf, std::io::Error);
 
 impl Commit<'_> {
     /// Creates the old-files directory and writes the journal into it.
-    fn begin(&self, staging: &Path, files: &[String]) -> Result<()> {
+    fn begin(&self, staging: &Path, files: &[String], subdirs: &[&str]) -> Result<()> {
         fs::create_dir(&self.old).map_err(write_error(&self.old))?;
         let journal = Journal {
             staging: file_name(staging),
             files: files.to_vec(),
+            subdirs: subdirs.iter().map(|s| s.to_string()).collect(),
         };
         let text = serde_json::to_string(&journal).expect("journal serialises");
         let tmp = self.old.join(format!("{JOURNAL}.tmp"));
@@ -258,6 +261,7 @@ impl Commit<'_> {
             )?;
             self.placed.push(f.clone());
         }
+        self.fault.after_last();
         Ok(())
     }
 
@@ -307,7 +311,8 @@ fn move_file(from: &Path, to: &Path, made: &mut Vec<PathBuf>) -> Result<(), Fail
 
 /// The test hook [`FAULT_VAR`]: `K` makes the commit's rename number K+1 fail as a full disk
 /// would; `K:exit` makes the process exit at that point (code 137) without cleaning up, as a
-/// kill -9 would. Used by tests/reliability.rs only.
+/// kill -9 would (with K the number of renames: after the last one, before the old files are
+/// deleted). Used by tests/reliability.rs only.
 struct Fault {
     after: Option<u64>,
     exit: bool,
@@ -341,6 +346,12 @@ impl Fault {
         }
         self.done += 1;
         Ok(())
+    }
+
+    fn after_last(&self) {
+        if self.exit && self.after == Some(self.done) {
+            std::process::exit(137);
+        }
     }
 }
 
@@ -385,6 +396,9 @@ fn recover_commit(dir: &Path, old: &Path) -> Result<()> {
             Vec::new()
         };
         if left.is_empty() {
+            for sub in &j.subdirs {
+                let _ = fs::remove_dir(dir.join(sub));
+            }
             note(&format!(
                 "finished the commit of an interrupted run in {}: its outputs were all in place",
                 dir.display()

@@ -32,8 +32,9 @@ pub fn free_bytes(dir: &Path) -> Option<u64> {
             }
             s.assume_init()
         };
-        #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
-        Some(u64::from(s.f_bavail as u64).saturating_mul(s.f_frsize as u64))
+        // The field types differ between systems (u32 or u64).
+        #[allow(clippy::unnecessary_cast)]
+        Some((s.f_bavail as u64).saturating_mul(s.f_frsize as u64))
     }
     #[cfg(not(unix))]
     {
