@@ -79,7 +79,7 @@ pub fn run(req: &RunRequest) -> Result<RunReport> {
     let threads = pool.current_num_threads();
     let sc = &req.scenario;
     let estimate =
-        pool.install(|| crate::io::csv::estimate(sc, req.sessions_output, req.counterfactual))?;
+        pool.install(|| crate::io::space::estimate(sc, req.sessions_output, req.counterfactual))?;
     crate::io::space::check(out.dir(), &estimate, req.force_large)?;
     let start = Instant::now();
     let dir = out.staging();

@@ -313,7 +313,7 @@ fn a_commit_that_fails_or_is_killed_leaves_one_whole_run() {
 
 #[test]
 fn the_disk_space_guard_refuses_a_run_that_cannot_fit() {
-    use bordin::io::csv::estimate;
+    use bordin::io::space::estimate;
     let tmp = tempfile::tempdir().unwrap();
     // The estimate against what a run writes.
     let sc = bordin::scenario::load(
