@@ -10,36 +10,12 @@
 //! - Every calibration target of `configs/calibration/targets.toml` is listed in
 //!   `docs/findings.md` with the same finding, statistic, scenario, band and confirmed status.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
+use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-/// Tokens shaped like finding codes (capitals and a number) that are not findings. Only the
-/// comments and string literals of `src/` are read, so identifiers in code (the LMM's const
-/// generics `Q1`, `Q2`, `POW10` in `io`) never reach this check; the entries below occur in
-/// prose.
-const NOT_FINDINGS: &[(&str, &str)] = &[
-    (
-        "HC0",
-        "heteroscedasticity-consistent (sandwich) standard error, type 0",
-    ),
-    ("HC1", "sandwich standard error, type 1"),
-    ("HC2", "sandwich standard error, type 2"),
-    ("HC3", "sandwich standard error, type 3"),
-    (
-        "L2",
-        "a Cholesky factor in the mixed model's algebra (stats::lmm)",
-    ),
-    (
-        "Q1",
-        "the mixed model's const-generic size of the first grouping factor",
-    ),
-    (
-        "Q2",
-        "the mixed model's const-generic size of the second grouping factor",
-    ),
-    ("DIR1", "a placeholder directory name in docs/sweeps.md"),
-    ("DIR2", "a placeholder directory name in docs/sweeps.md"),
-];
+use common::findings::{NOT_FINDINGS, codes_in, findings};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -160,8 +136,15 @@ fn markdown_link_targets(text: &str) -> Vec<String> {
 #[test]
 fn nothing_points_outside_the_repository() {
     let root = root();
+    let files = scanned_files();
+    for doc in ["docs/model.md", "docs/validation.md"] {
+        assert!(
+            files.contains(&root.join(doc)),
+            "{doc} is not among the files this test reads"
+        );
+    }
     let mut problems = Vec::new();
-    for file in scanned_files() {
+    for file in files {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue; // binary (figures)
         };
@@ -342,166 +325,6 @@ fn rust_prose(src: &str) -> String {
     out
 }
 
-/// Whether `word` has the shape of a finding code: one to three capitals, a number of one or
-/// two digits, and optionally one lower-case letter (a calibration id such as `O3a`).
-fn code_shaped(word: &str) -> bool {
-    let letters = word.chars().take_while(char::is_ascii_uppercase).count();
-    let digits = word[letters..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .count();
-    let rest = &word[letters + digits..];
-    (1..=3).contains(&letters)
-        && (1..=2).contains(&digits)
-        && (rest.is_empty() || (rest.len() == 1 && rest.chars().all(|c| c.is_ascii_lowercase())))
-}
-
-/// Splits a code into its letters and number (`T10` -> ("T", 10)); `None` for a suffixed id.
-fn prefix_and_number(code: &str) -> Option<(&str, u32)> {
-    let letters = code.chars().take_while(char::is_ascii_uppercase).count();
-    code[letters..].parse().ok().map(|n| (&code[..letters], n))
-}
-
-/// Every code-shaped word of `text`, with ranges (`R4-R7`, `HC0–HC3`) expanded to each code
-/// they span.
-fn codes_in(text: &str) -> BTreeSet<String> {
-    let word_char = |c: char| c.is_alphanumeric() || c == '_';
-    let mut words: Vec<(usize, usize)> = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (word_char(c), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                words.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        words.push((s, text.len()));
-    }
-    let mut codes = BTreeSet::new();
-    for (k, &(s, e)) in words.iter().enumerate() {
-        let word = &text[s..e];
-        if !code_shaped(word) {
-            continue;
-        }
-        codes.insert(word.to_string());
-        // A range: the next word follows after a hyphen or an en dash, with the same letters.
-        let Some(&(s2, e2)) = words.get(k + 1) else {
-            continue;
-        };
-        let between = text[e..s2].trim();
-        if between != "-" && between != "–" {
-            continue;
-        }
-        let (Some((p1, n1)), Some((p2, n2))) =
-            (prefix_and_number(word), prefix_and_number(&text[s2..e2]))
-        else {
-            continue;
-        };
-        if p1 == p2 && n1 < n2 {
-            for n in n1..=n2 {
-                codes.insert(format!("{p1}{n}"));
-            }
-        }
-    }
-    codes
-}
-
-/// The cells of a Markdown table row (`\|` is a literal bar, not a separator).
-fn cells(line: &str) -> Vec<String> {
-    let line = line.trim();
-    let inner = line.strip_prefix('|').unwrap_or(line);
-    let inner = inner.strip_suffix('|').unwrap_or(inner);
-    let mut out = vec![String::new()];
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' && chars.peek() == Some(&'|') {
-            out.last_mut().unwrap().push('|');
-            chars.next();
-        } else if c == '|' {
-            out.push(String::new());
-        } else {
-            out.last_mut().unwrap().push(c);
-        }
-    }
-    out.iter().map(|c| c.trim().to_string()).collect()
-}
-
-/// The Markdown tables of `text`: each as its header cells and its rows' cells.
-type Table = (Vec<String>, Vec<Vec<String>>);
-
-fn tables(text: &str) -> Vec<Table> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i + 1 < lines.len() {
-        let is_row = |l: &str| l.trim_start().starts_with('|');
-        let is_rule = |l: &str| {
-            is_row(l) && l.contains("---") && l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '))
-        };
-        if is_row(lines[i]) && is_rule(lines[i + 1]) {
-            let header = cells(lines[i]);
-            let mut rows = Vec::new();
-            i += 2;
-            while i < lines.len() && is_row(lines[i]) {
-                rows.push(cells(lines[i]));
-                i += 1;
-            }
-            out.push((header, rows));
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
-
-struct Findings {
-    /// Finding codes: the first cell of each row of a table whose first column is `code`.
-    codes: BTreeSet<String>,
-    /// Calibration ids: rows of the table whose first column is `id`, by id.
-    calibration: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-fn findings() -> Findings {
-    let text =
-        std::fs::read_to_string(root().join("docs/findings.md")).expect("docs/findings.md exists");
-    let mut codes = BTreeSet::new();
-    let mut calibration = BTreeMap::new();
-    for (header, rows) in tables(&text) {
-        match header.first().map(String::as_str) {
-            Some("code") => {
-                for row in rows {
-                    let code = row[0].clone();
-                    assert!(
-                        code_shaped(&code),
-                        "docs/findings.md: `{code}` is not shaped like a finding code"
-                    );
-                    assert!(
-                        codes.insert(code.clone()),
-                        "docs/findings.md defines {code} twice"
-                    );
-                }
-            }
-            Some("id") => {
-                for row in rows {
-                    let fields: BTreeMap<String, String> =
-                        header.iter().cloned().zip(row.iter().cloned()).collect();
-                    let id = row[0].clone();
-                    assert!(
-                        calibration.insert(id.clone(), fields).is_none(),
-                        "docs/findings.md lists calibration id {id} twice"
-                    );
-                }
-            }
-            _ => {}
-        }
-    }
-    Findings { codes, calibration }
-}
-
 /// The files whose codes must be defined, with the text to search: the source's comments and
 /// string literals, the documentation, the configuration files and the experiments' READMEs.
 fn documented_texts() -> Vec<(PathBuf, String)> {
@@ -531,24 +354,19 @@ fn documented_texts() -> Vec<(PathBuf, String)> {
 #[test]
 fn every_finding_code_used_is_defined_in_docs_findings_md() {
     let findings = findings();
-    let allowed: BTreeSet<&str> = NOT_FINDINGS.iter().map(|(t, _)| *t).collect();
-    for token in &allowed {
+    for (token, _) in NOT_FINDINGS {
         assert!(
-            !findings.codes.contains(*token) && !findings.calibration.contains_key(*token),
+            !findings.defines(token),
             "{token} is a finding in docs/findings.md and also on the list of non-findings"
         );
     }
     let mut problems = Vec::new();
     for (file, text) in documented_texts() {
-        for code in codes_in(&text) {
-            let defined =
-                findings.codes.contains(&code) || findings.calibration.contains_key(&code);
-            if !defined && !allowed.contains(code.as_str()) {
-                problems.push(format!(
-                    "{}: {code} is not defined in docs/findings.md",
-                    file.display()
-                ));
-            }
+        for code in findings.undefined_codes(&text) {
+            problems.push(format!(
+                "{}: {code} is not defined in docs/findings.md",
+                file.display()
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

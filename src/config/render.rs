@@ -83,6 +83,44 @@ pub fn to_toml(resolved: &[Resolved], header: &str, comments: bool) -> String {
     out
 }
 
+/// The table and the key of a documented key's pattern: `mechanisms.ruptures.base` ->
+/// (`mechanisms.ruptures`, `base`); a top-level key has the table `""`.
+pub fn split_pattern(pattern: &str) -> (&str, &str) {
+    match pattern.rfind('.') {
+        Some(i) => (&pattern[..i], &pattern[i + 1..]),
+        None => ("", pattern),
+    }
+}
+
+const KEY_TABLE_HEADER: &str = "| key | default | range | meaning |\n|---|---|---|---|\n";
+
+/// One key's row of a key table.
+fn key_row(d: &KeyDoc) -> String {
+    format!(
+        "| `{}` | `{}` | {} | {} |\n",
+        split_pattern(&d.pattern).1,
+        d.default.replace('|', "\\|"),
+        d.range.replace('|', "\\|"),
+        d.doc.replace('|', "\\|")
+    )
+}
+
+/// The key table of one scenario table (`mechanisms.ruptures`,
+/// `arms[].policies.poor_alliance_rule`), rows as in [`to_markdown`]; docs/model.md's key
+/// tables are rendered by it. Empty when the table has no keys.
+pub fn key_table(docs: &[KeyDoc], table: &str) -> String {
+    let rows: String = docs
+        .iter()
+        .filter(|d| split_pattern(&d.pattern).0 == table)
+        .map(key_row)
+        .collect();
+    if rows.is_empty() {
+        rows
+    } else {
+        format!("{KEY_TABLE_HEADER}{rows}")
+    }
+}
+
 /// Renders the key reference as Markdown.
 pub fn to_markdown(docs: &[KeyDoc]) -> String {
     let mut out = String::from(
@@ -97,10 +135,7 @@ pub fn to_markdown(docs: &[KeyDoc]) -> String {
     );
     let mut section = String::new();
     for d in docs {
-        let (table, key) = match d.pattern.rfind('.') {
-            Some(i) => (&d.pattern[..i], &d.pattern[i + 1..]),
-            None => ("", d.pattern.as_str()),
-        };
+        let table = split_pattern(&d.pattern).0;
         if table != section {
             section = table.to_string();
             let title = if table.is_empty() {
@@ -108,16 +143,9 @@ pub fn to_markdown(docs: &[KeyDoc]) -> String {
             } else {
                 format!("`{table}`")
             };
-            out.push_str(&format!(
-                "\n## {title}\n\n| key | default | range | meaning |\n|---|---|---|---|\n"
-            ));
+            out.push_str(&format!("\n## {title}\n\n{KEY_TABLE_HEADER}"));
         }
-        out.push_str(&format!(
-            "| `{key}` | `{}` | {} | {} |\n",
-            d.default.replace('|', "\\|"),
-            d.range.replace('|', "\\|"),
-            d.doc.replace('|', "\\|")
-        ));
+        out.push_str(&key_row(d));
     }
     out.push_str(DISTRIBUTIONS);
     out

@@ -48,7 +48,7 @@ pub struct ReciprocalParams {
 impl AllianceParams {
     pub fn read(t: &Table<'_>) -> Self {
         AllianceParams {
-            ceiling_base: t.f64("ceiling_base", 0.55, -10.0, 10.0, "Logit of the dyad's alliance ceiling for average traits."),
+            ceiling_base: t.f64("ceiling_base", 0.55, -10.0, 10.0, "Logit of the dyad's alliance ceiling for average patient traits, therapist FIS 0 and therapist warmth 0 (warmth enters uncentred)."),
             fis_weight: t.f64("fis_weight", 0.31, -5.0, 5.0, "Logit gain of the ceiling per SD of therapist FIS: the therapist's contribution to the alliance (A5, T10)."),
             capacity_weight: t.f64("capacity_weight", 0.3, -5.0, 5.0, "Logit gain of the ceiling per SD of patient alliance capacity (Zilcha-Mano 2017, W5)."),
             warmth_weight: t.f64("warmth_weight", 0.5, -5.0, 5.0, "Logit gain of the ceiling per unit of therapist warmth."),

@@ -53,19 +53,19 @@ declare_traits! {
         range: UNIT,
         default: unit(2.0, 3.0),
         words: Some("interpersonal distress"),
-        doc: "Interpersonal distress, 0-1: lowers the alliance ceiling and strengthens the within-patient alliance-symptom link (W1, W5).",
+        doc: "Interpersonal distress, 0-1: lowers the alliance ceiling (W5). It does not change the within-patient alliance-symptom link, which W1 finds stronger in patients with personality problems.",
     }
     attachment_anxiety / AttachmentAnxiety {
         range: UNIT,
         default: unit(2.0, 3.0),
         words: Some("attachment anxiety"),
-        doc: "Attachment anxiety, 0-1: raises rupture hazard and the share of confrontation ruptures.",
+        doc: "Attachment anxiety, 0-1: raises the rupture hazard (the type of a rupture follows `withdrawal_tendency` alone).",
     }
     attachment_avoidance / AttachmentAvoidance {
         range: UNIT,
         default: unit(2.0, 3.0),
         words: Some("attachment avoidance"),
-        doc: "Attachment avoidance, 0-1: slows bonding and raises the share of withdrawal ruptures.",
+        doc: "Attachment avoidance, 0-1: lowers the ceiling the bond grows towards (the type of a rupture follows `withdrawal_tendency` alone).",
     }
     alliance_capacity / AllianceCapacity {
         range: Range::Between(-4.0, 4.0),

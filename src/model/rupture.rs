@@ -94,7 +94,7 @@ impl RuptureParams {
             therapist_base: t.f64("therapist_base", 0.5, -20.0, 20.0, "Logit that the therapist notices a rupture of average severity at average attunement."),
             attunement_weight: t.f64("attunement_weight", 4.0, 0.0, 20.0, "Logit gain of noticing per unit of attunement above 0.55."),
             confrontation_salience: t.f64("confrontation_salience", 1.5, 0.0, 20.0, "Logit gain of noticing for a confrontation (easier to notice than withdrawal)."),
-            severity_salience: t.f64("severity_salience", 4.0, 0.0, 20.0, "Logit gain of noticing per unit of severity above 0.3 (for therapist and the patient's own report)."),
+            severity_salience: t.f64("severity_salience", 4.0, 0.0, 20.0, "Logit gain of the therapist's noticing per unit of severity above 0.3 (the patient's report and the observer's coding have their own severity weights)."),
             patient_base: t.f64("patient_base", -0.2, -20.0, 20.0, "Logit that the patient reports a rupture of average severity: patients report fewer ruptures than therapists (R7)."),
             patient_severity: t.f64("patient_severity", 4.0, 0.0, 20.0, "Logit gain of the patient's report per unit of severity above 0.3."),
             observer_base: t.f64("observer_base", 2.2, -20.0, 20.0, "Logit that a trained observer codes a rupture of average severity (R5)."),

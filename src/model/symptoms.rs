@@ -117,7 +117,7 @@ impl SuddenGains {
     pub fn read(t: &Table<'_>) -> Self {
         SuddenGains {
             enabled: t.bool("enabled", true, "Occasional sudden gains between sessions (S1-S3)."),
-            probability: t.f64("probability", 0.035, 0.0, 1.0, "Per-session probability of a sudden gain on an adequate alliance with active technique."),
+            probability: t.f64("probability", 0.035, 0.0, 1.0, "Per-session probability of a sudden gain on an adequate alliance in an arm with technique (`technique_potency` above 0), times responsiveness; the technique's alliance gate scales it, the technique's switch does not."),
             min_share: t.f64("min_share", 0.25, 0.0, 1.0, "Smallest sudden gain as a share of remaining severity (S1: at least 25% of the pre-gain score)."),
             max_share: t.f64("max_share", 0.5, 0.0, 1.0, "Largest sudden gain as a share of remaining severity."),
         }

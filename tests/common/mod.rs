@@ -49,3 +49,4 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
     let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
     sxy / (sxx * syy).sqrt()
 }
+pub mod findings;
