@@ -126,8 +126,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv f9a46f855c85f377
-sessions.csv c5e850960d508d8d
-summary.csv 8ad7494787b56a68
-therapists.csv c797771e8f2fd9b6
+patients.csv b2b9161caf5303f9
+sessions.csv 7db1dc49a30c8060
+summary.csv 54430a69d95d56b7
+therapists.csv 57837990fa111c45
 ";

@@ -10,6 +10,7 @@ use bordin::model::alliance::{self, Alliance};
 use bordin::model::attendance::Ending;
 use bordin::model::interpersonal::session_behaviour;
 use bordin::model::rupture::{self, RuptureKind, RuptureModifiers};
+use bordin::model::symptoms::{SessionEffect, week_change};
 use bordin::random::{Slot, Streams, WEEK_SLOTS, WeekDraws};
 use common::{mean_se, outcomes, pearson, scenario};
 
@@ -204,6 +205,49 @@ enabled = false
         off < 2.0 * off_se,
         "without the harmful mechanism, more sessions do no harm: {off:.3} (se {off_se:.3})"
     );
+}
+
+/// Mistrust (G1): a session on a poor alliance harms a mistrustful patient more than a trusting
+/// one; on a good alliance mistrust changes nothing; with `mechanisms.mistrust` off it changes
+/// nothing at all. (The population-level consequence, the harmful dose slope in early psychosis,
+/// is calibration target G1b.)
+#[test]
+fn mistrust_makes_a_poor_alliance_harmful() {
+    let common_factor = |alliance: f64, mistrust: f64, switch: &str| {
+        let sc = scenario(&[switch]);
+        let effect = SessionEffect {
+            session: 4,
+            alliance,
+            technique: 0.0,
+            common_factors: 1.0,
+            expectancy: 0.0,
+            rigid_strain: 0.0,
+            responsiveness: 1.0,
+            mistrust,
+        };
+        let scale = sc.instrument.scale();
+        let c = week_change(
+            &sc.mechanisms.symptoms,
+            scale,
+            18.0,
+            12.0,
+            0.0,
+            Some(effect),
+            &draws(&[]),
+        );
+        c.common_factor
+    };
+    let on = "mechanisms.mistrust.enabled=true";
+    let off = "mechanisms.mistrust.enabled=false";
+    let (trusting, suspicious) = (common_factor(0.3, 0.1, on), common_factor(0.3, 0.8, on));
+    assert!(trusting > 0.0, "a poor alliance harms: {trusting}");
+    assert!(
+        suspicious > 2.0 * trusting,
+        "mistrust steepens the harm: {suspicious} against {trusting}"
+    );
+    assert_eq!(common_factor(0.7, 0.1, on), common_factor(0.7, 0.8, on));
+    assert!(common_factor(0.7, 0.8, on) < 0.0, "a good alliance helps");
+    assert_eq!(common_factor(0.3, 0.1, off), common_factor(0.3, 0.8, off));
 }
 
 /// Complementarity (C1): warmth corresponds, dominance reciprocates; off, neither.

@@ -3,7 +3,7 @@
 //!
 //! Agents: [`therapist`], [`patient`], each of their traits declared once ([`traits`]).
 //! Mechanisms: [`interpersonal`] (complementarity), [`alliance`], [`rupture`] (ruptures,
-//! detection, repair), [`symptoms`], [`measures`] (instrument scores, WAI-SR), [`instrument`]
+//! detection, repair), [`symptoms`] (with [`mistrust`], which makes a poor alliance harmful), [`measures`] (instrument scores, WAI-SR), [`instrument`]
 //! (scales and reliable change), [`attendance`] (dropout and endings), [`policy`] (what an arm's
 //! policies do), [`treatment`] (arms and design).
 
@@ -12,6 +12,7 @@ pub mod attendance;
 pub mod instrument;
 pub mod interpersonal;
 pub mod measures;
+pub mod mistrust;
 pub mod patient;
 pub mod policy;
 pub mod rupture;

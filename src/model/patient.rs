@@ -115,6 +115,12 @@ declare_traits! {
         words: None,
         doc: "How strongly symptoms respond to therapy: a multiplier of the common-factor (benefit and harm), technique and sudden-gain effects of each session, mean about 1. Heterogeneity of response beyond the alliance: early responders and sudden gainers end better (E1, S4) and the dose-effect curve flattens (D1-D2). `fixed(1.0)` removes it.",
     }
+    mistrust / Mistrust {
+        range: UNIT,
+        default: unit(1.0, 9.0),
+        words: Some("mistrust"),
+        doc: "Mistrust and suspiciousness of others, 0-1 (paranoid ideation on a continuum: Freeman et al. 2005): with a poor alliance, sessions harm a mistrustful patient more (`mechanisms.mistrust`; early psychosis, G1). Low in outpatients by default.",
+    }
 }
 
 /// Intake severity in SDs of the instrument (`instrument.sd`) above the population's mean

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
+use crate::model::mistrust::Mistrust;
 use crate::random::{Slot, WeekDraws};
 
 /// Natural course (extratherapeutic factors, about 40% of improvement: Fall, Holden & Marquis 2004).
@@ -85,7 +86,7 @@ impl CommonFactor {
             weight: t.f64("weight", 0.22, 0.0, 5.0, "Share of remaining severity removed per session per unit of alliance above `harm_threshold` (A1)."),
             harm_threshold: t.f64("harm_threshold", 0.45, 0.0, 1.0, "Alliance (0-1) below which sessions do harm (G1: with a poor alliance, more sessions worsen symptoms)."),
             harmful: t.bool("harmful", true, "Whether a poor alliance (below `harm_threshold`) worsens symptoms (G1). Off: a poor alliance only fails to help."),
-            harm_multiplier: t.f64("harm_multiplier", 1.0, 0.0, 50.0, "Slope of the harm below `harm_threshold` relative to the benefit slope `weight`: populations more vulnerable to a poor alliance (early psychosis, where sessions with a distrusted therapist can feed suspicion: G1) take values above 1."),
+            harm_multiplier: t.f64("harm_multiplier", 1.0, 0.0, 50.0, "Slope of the harm below `harm_threshold` relative to the benefit slope `weight`, for a patient without mistrust; a mistrustful patient's harm is steeper (`mechanisms.mistrust`, G1)."),
         }
     }
 }
@@ -132,6 +133,7 @@ pub struct SymptomParams {
     pub technique: Technique,
     pub expectancy: Expectancy,
     pub sudden: SuddenGains,
+    pub mistrust: Mistrust,
 }
 
 /// The session a week's therapy effect comes from.
@@ -151,6 +153,8 @@ pub struct SessionEffect {
     pub rigid_strain: f64,
     /// The patient's responsiveness to therapy (multiplier, mean about 1).
     pub responsiveness: f64,
+    /// The patient's mistrust (0-1): see [`Mistrust`].
+    pub mistrust: f64,
 }
 
 /// A week's change, by source [instrument points; negative = improvement].
@@ -222,7 +226,7 @@ pub fn week_change(
             let mut drive = s.alliance - p.common.harm_threshold;
             if drive < 0.0 {
                 drive *= if p.common.harmful {
-                    p.common.harm_multiplier
+                    p.common.harm_multiplier * p.mistrust.harm_factor(s.mistrust)
                 } else {
                     0.0
                 };

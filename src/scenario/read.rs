@@ -10,6 +10,7 @@ use crate::model::attendance::DropoutParams;
 use crate::model::instrument::Instrument;
 use crate::model::interpersonal::ComplementarityParams;
 use crate::model::measures::MeasurementParams;
+use crate::model::mistrust::Mistrust;
 use crate::model::patient::Population;
 use crate::model::rupture::{RepairParams, RuptureParams};
 use crate::model::symptoms::{
@@ -237,6 +238,7 @@ fn read_mechanisms(m: &Table<'_>) -> Mechanisms {
             technique: read_table(sub("technique"), Technique::read),
             expectancy: read_table(sub("expectancy"), Expectancy::read),
             sudden: read_table(sub("sudden_gains"), SuddenGains::read),
+            mistrust: read_table(sub("mistrust"), Mistrust::read),
         },
         dropout: read_table(sub("dropout"), DropoutParams::read),
         measurement: read_table(sub("measurement"), MeasurementParams::read),

@@ -368,6 +368,7 @@ fn session_symptoms(
         expectancy: pt.expectancy * arm.expectancy,
         rigid_strain: (1.0 - dyad.traits.flexibility) * dyad.aftermath.strain,
         responsiveness: pt.responsiveness + arm.policies.rom.responsiveness_gain(state.revised),
+        mistrust: pt.mistrust,
     };
     let s = &state.severity;
     let symptoms = &sc.mechanisms.symptoms;
