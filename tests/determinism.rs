@@ -126,8 +126,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv b2b9161caf5303f9
-sessions.csv 7db1dc49a30c8060
-summary.csv 54430a69d95d56b7
-therapists.csv 57837990fa111c45
+patients.csv c3d2eb61a554e3a7
+sessions.csv 2597747194d75671
+summary.csv edcdad7e5ad892c5
+therapists.csv a14cee42f8e2ef64
 ";

@@ -117,9 +117,9 @@ declare_traits! {
     }
     mistrust / Mistrust {
         range: UNIT,
-        default: unit(1.0, 9.0),
+        default: unit(1.0, 19.0),
         words: Some("mistrust"),
-        doc: "Mistrust and suspiciousness of others, 0-1 (paranoid ideation on a continuum: Freeman et al. 2005): with a poor alliance, sessions harm a mistrustful patient more (`mechanisms.mistrust`; early psychosis, G1). Low in outpatients by default.",
+        doc: "Mistrust and suspiciousness of others, 0-1 (paranoid ideation on a continuum: Freeman et al. 2005): with a poor alliance, sessions harm a mistrustful patient more (`mechanisms.mistrust`; early psychosis, G1). Rare in outpatients by default (beta(1, 19), mean .05).",
     }
 }
 
