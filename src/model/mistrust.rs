@@ -12,8 +12,8 @@
 //!
 //! The mechanism reads the patient trait `mistrust` (0-1) and steepens the slope of the
 //! common-factor harm below the harm threshold ([`crate::model::symptoms::CommonFactor`]); the
-//! benefit of a good alliance is unchanged. What differs between a counselling service and an early-psychosis service is then
-//! who is treated (their mistrust), not a mechanism constant.
+//! benefit of a good alliance is unchanged. What differs between a counselling service and an
+//! early-psychosis service is then who is treated (their mistrust), not a mechanism constant.
 
 use serde::Serialize;
 
