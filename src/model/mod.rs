@@ -4,8 +4,9 @@
 //! Agents: [`therapist`], [`patient`], each of their traits declared once ([`traits`]).
 //! Mechanisms: [`interpersonal`] (complementarity), [`alliance`], [`rupture`] (ruptures,
 //! detection, repair), [`symptoms`] (with [`mistrust`], which makes a poor alliance harmful),
-//! [`measures`] (instrument scores, WAI-SR), [`instrument`] (scales and reliable change), [`attendance`] (dropout and endings), [`policy`] (what an arm's
-//! policies do), [`treatment`] (arms and design).
+//! [`measures`] (instrument scores, WAI-SR), [`instrument`] (scales and reliable change),
+//! [`attendance`] (dropout and endings), [`policy`] (what an arm's policies do), [`treatment`]
+//! (arms and design).
 
 pub mod alliance;
 pub mod attendance;
