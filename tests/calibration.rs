@@ -69,3 +69,30 @@ fn targets_file_matches_targets_md_conventions() {
         calibrate::scenario(name, false, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
+
+/// One world: a calibration scenario says who is treated, where and how (population,
+/// therapists, instrument, design, arms), never a mechanism constant, so every finding comes
+/// from the default mechanisms.
+#[test]
+fn calibration_scenarios_change_no_mechanism() {
+    for (name, text) in calibrate::SCENARIOS {
+        let doc: toml_edit::DocumentMut = text.parse().unwrap();
+        assert!(
+            doc.get("mechanisms").is_none(),
+            "configs/calibration/{name}.toml sets [mechanisms]"
+        );
+    }
+    // And every scenario file on disk is one that `calibrate` runs.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/calibration");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        if path.extension().is_some_and(|e| e == "toml") && stem != "targets" {
+            assert!(
+                calibrate::SCENARIOS.iter().any(|(n, _)| *n == stem),
+                "{} is not a calibration scenario",
+                path.display()
+            );
+        }
+    }
+}

@@ -126,7 +126,7 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv c3d2eb61a554e3a7
+patients.csv a1139e54e9977934
 sessions.csv 2597747194d75671
 summary.csv edcdad7e5ad892c5
 therapists.csv a14cee42f8e2ef64

@@ -250,6 +250,38 @@ fn mistrust_makes_a_poor_alliance_harmful() {
     assert_eq!(common_factor(0.3, 0.1, off), common_factor(0.3, 0.8, off));
 }
 
+/// Duration expectation (Pekarik & Wierzbicki 1986; Swift & Callahan 2011): where the length of
+/// therapy is not agreed at the start, patients who expect a short course attend fewer sessions
+/// (log expectation and sessions attended correlate clearly); agreed at the start, or with
+/// `mechanisms.duration_expectation` off, the expectation changes nothing.
+#[test]
+fn patients_stop_when_the_course_they_expected_is_over() {
+    let r = |keys: &[&str]| {
+        let mut k = vec!["run.patients=2000", "design.planned_sessions=20"];
+        k.extend_from_slice(keys);
+        let o = outcomes(&scenario(&k), false, false);
+        let x: Vec<f64> = o
+            .iter()
+            .map(|x| x.patient.traits.expected_sessions.ln())
+            .collect();
+        let y: Vec<f64> = o
+            .iter()
+            .map(|x| f64::from(x.course.sessions_attended))
+            .collect();
+        pearson(&x, &y)
+    };
+    // Standard error of a correlation near 0 with n = 2000: about 1 / sqrt(2000) = .022.
+    let own = r(&["design.duration_agreed=0"]);
+    assert!(own > 0.3, "own expectation: r = {own}");
+    let agreed = r(&["design.duration_agreed=1"]);
+    assert!(agreed.abs() < 0.09, "agreed course: r = {agreed}");
+    let off = r(&[
+        "design.duration_agreed=0",
+        "mechanisms.duration_expectation.enabled=false",
+    ]);
+    assert!(off.abs() < 0.09, "mechanism off: r = {off}");
+}
+
 /// Complementarity (C1): warmth corresponds, dominance reciprocates; off, neither.
 #[test]
 fn complementarity_makes_warmth_correspond_and_dominance_reciprocate() {

@@ -77,6 +77,7 @@ impl DropoutParams {
         unrepaired: bool,
         motivation: f64,
         improvement_sd: f64,
+        expectation_logit: f64,
         reduction: f64,
     ) -> f64 {
         if !self.enabled {
@@ -94,6 +95,7 @@ impl DropoutParams {
                 }
                 + self.motivation_weight * (0.67 - motivation)
                 + self.improvement_weight * improvement_sd
+                + expectation_logit
                 - reduction,
         )
     }

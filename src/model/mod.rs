@@ -5,11 +5,13 @@
 //! Mechanisms: [`interpersonal`] (complementarity), [`alliance`], [`rupture`] (ruptures,
 //! detection, repair), [`symptoms`] (with [`mistrust`], which makes a poor alliance harmful),
 //! [`measures`] (instrument scores, WAI-SR), [`instrument`] (scales and reliable change),
-//! [`attendance`] (dropout and endings), [`policy`] (what an arm's policies do), [`treatment`]
+//! [`attendance`] (dropout and endings, with [`duration`]: patients stop at the length of
+//! therapy they expected), [`policy`] (what an arm's policies do), [`treatment`]
 //! (arms and design).
 
 pub mod alliance;
 pub mod attendance;
+pub mod duration;
 pub mod instrument;
 pub mod interpersonal;
 pub mod measures;

@@ -121,6 +121,12 @@ declare_traits! {
         words: Some("mistrust"),
         doc: "Mistrust and suspiciousness of others, 0-1 (paranoid ideation on a continuum: Freeman et al. 2005): with a poor alliance, sessions harm a mistrustful patient more (`mechanisms.mistrust`; early psychosis, G1). Rare in outpatients by default (beta(1, 19), mean .05).",
     }
+    expected_sessions / ExpectedSessions {
+        range: Range::Between(1.0, 200.0),
+        default: Shape::Lognormal { meanlog: 1.5, sdlog: 0.8 },
+        words: Some("expected sessions"),
+        doc: "Number of sessions the patient expects therapy to take, before the service says anything: most outpatients expect ten or fewer (Garfield 1994; Pekarik & Wierzbicki 1986). Default median 6, 80% at 10 or fewer. Once reached, the patient is more likely to stop (`mechanisms.duration_expectation`), unless the course is agreed at the start (`design.duration_agreed`).",
+    }
 }
 
 /// Intake severity in SDs of the instrument (`instrument.sd`) above the population's mean

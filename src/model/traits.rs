@@ -302,8 +302,7 @@ pub(crate) fn assert_well_declared<S: Traits>() {
         assert_eq!(d.id.index(), i, "{}: the id is the position", d.key);
         assert!(!d.doc.trim().is_empty(), "{} has no doc", d.key);
     }
-    // The first block of a trait stream has 64 slots.
-    assert!(S::DECLS.len() * crate::random::SLOTS_PER_TRAIT <= 64);
+    assert!(S::DECLS.len() * crate::random::SLOTS_PER_TRAIT <= crate::random::TRAIT_BLOCK);
     for r in S::RELATIVE_KEYS {
         assert!(S::DECLS.iter().all(|d| d.key != r.key), "{}", r.key);
     }

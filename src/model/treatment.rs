@@ -76,6 +76,9 @@ pub struct Design {
     /// Week (from intake) of the end assessment of every patient; 0 = the week after each
     /// arm's last planned session.
     pub follow_up_week: u32,
+    /// Share of the way from a patient's own expected duration to the planned sessions that the
+    /// service's agreement at the start moves them (`mechanisms.duration_expectation`).
+    pub duration_agreed: f64,
 }
 
 impl Design {
@@ -97,6 +100,8 @@ impl Design {
                 "Per-session probability of a good-enough ending once the pre-session score is below the cut-off and reliably improved from intake."),
             follow_up_week: t.int("follow_up_week", 0, 0, 1040,
                 "Week after intake of the end (follow-up) assessment that every patient gets, whatever their arm or ending (`post_score` in patients.csv): a trial's fixed endpoint, e.g. 78 for 18 months. 0: the week after each arm's last planned session.") as u32,
+            duration_agreed: t.f64("duration_agreed", 1.0, 0.0, 1.0,
+                "How far the planned number of sessions is agreed with each patient at the start (role induction on duration: Swift & Callahan 2011), 0-1: the patient's working expectation moves this share of the way from their own `expected_sessions` to the planned sessions. 1: the course is agreed, as in trials and stepped care; 0: routine care where patients come with their own expectation (`mechanisms.duration_expectation`)."),
         }
     }
 

@@ -206,28 +206,33 @@ impl WeekStreams {
     }
 }
 
-/// The trait draws of one agent: one block of 64 words read once, four slots per trait, and a
+/// The trait draws of one agent: one block of [`TRAIT_BLOCK`] words read once, four slots per
+/// trait (room for 32 traits; the first 64 words are those of the earlier 64-word block, so
+/// growing it moved no trait), and a
 /// separate region of the stream per trait for distributions that need more numbers (a
 /// rejected gamma proposal, a mixture). Changing one trait's distribution moves no other trait.
 pub struct TraitDraws {
-    block: [u32; 64],
+    block: [u32; TRAIT_BLOCK],
     stream: Stream,
 }
 
 /// Slots of the first block reserved for each trait.
 pub const SLOTS_PER_TRAIT: usize = 4;
 
+/// Words in the first block of a trait stream.
+pub const TRAIT_BLOCK: usize = 128;
+
 impl TraitDraws {
     /// Reads the first block of an agent's trait stream.
     pub fn new(mut stream: Stream) -> Self {
-        let mut block = [0u32; 64];
+        let mut block = [0u32; TRAIT_BLOCK];
         for w in &mut block {
             *w = stream.rng.next_u32();
         }
         TraitDraws { block, stream }
     }
 
-    /// The uniforms of trait `index` (below 16).
+    /// The uniforms of trait `index` (below `TRAIT_BLOCK / SLOTS_PER_TRAIT`).
     pub fn source(&mut self, index: usize) -> Uniforms<'_> {
         let from = index * SLOTS_PER_TRAIT;
         Uniforms {

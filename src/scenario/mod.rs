@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::config::reader::{KeyDoc, Resolved};
 use crate::model::alliance::{AllianceParams, ReciprocalParams};
 use crate::model::attendance::DropoutParams;
+use crate::model::duration::DurationExpectation;
 use crate::model::instrument::Instrument;
 use crate::model::interpersonal::ComplementarityParams;
 use crate::model::measures::MeasurementParams;
@@ -46,6 +47,7 @@ pub struct Mechanisms {
     pub repair: RepairParams,
     pub symptoms: SymptomParams,
     pub dropout: DropoutParams,
+    pub duration_expectation: DurationExpectation,
     pub measurement: MeasurementParams,
 }
 

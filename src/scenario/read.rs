@@ -7,6 +7,7 @@ use crate::config::reader::{self, Ctx, Node, Seg, Table, Value};
 use crate::error::{Diagnostic, Location, ScenarioError};
 use crate::model::alliance::{AllianceParams, ReciprocalParams};
 use crate::model::attendance::DropoutParams;
+use crate::model::duration::DurationExpectation;
 use crate::model::instrument::Instrument;
 use crate::model::interpersonal::ComplementarityParams;
 use crate::model::measures::MeasurementParams;
@@ -241,6 +242,7 @@ fn read_mechanisms(m: &Table<'_>) -> Mechanisms {
             mistrust: read_table(sub("mistrust"), Mistrust::read),
         },
         dropout: read_table(sub("dropout"), DropoutParams::read),
+        duration_expectation: read_table(sub("duration_expectation"), DurationExpectation::read),
         measurement: read_table(sub("measurement"), MeasurementParams::read),
     }
 }

@@ -30,6 +30,7 @@
 use super::{Course, CourseInput, SessionRecord, Severity, Status, TreatmentEnd};
 use crate::model::alliance::{self, Alliance, SessionInfluences};
 use crate::model::attendance::{self, Ending};
+use crate::model::duration::DurationExpectation;
 use crate::model::interpersonal::{Behaviour, session_behaviour};
 use crate::model::measures::{observer_alliance, symptom_score, wai_sr_items, wai_total};
 use crate::model::policy::{self, Alert, PoorAllianceAction};
@@ -415,6 +416,11 @@ fn coming_back(
     let t = s.opening.number;
     let good_enough =
         attendance::good_enough(&sc.design, inst, t, course.intake_score, s.opening.score, d);
+    let expectation = DurationExpectation::working_expectation(
+        input.patient.traits.expected_sessions,
+        sc.design.duration_agreed,
+        input.arm.sessions,
+    );
     let p_drop = sc.mechanisms.dropout.hazard(
         t,
         s.alliance.total(),
@@ -422,6 +428,9 @@ fn coming_back(
         s.rupture.event.is_some_and(|e| !e.repaired),
         input.patient.traits.motivation,
         (course.intake_latent - state.severity.latent) / inst.sd,
+        sc.mechanisms
+            .duration_expectation
+            .dropout_logit(t, expectation),
         pol.rom.dropout_reduction(s.opening.alert),
     );
     if t == input.arm.sessions {
