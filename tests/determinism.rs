@@ -126,8 +126,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv a1139e54e9977934
-sessions.csv 2597747194d75671
-summary.csv edcdad7e5ad892c5
-therapists.csv a14cee42f8e2ef64
+patients.csv c3de0fc72d7781fd
+sessions.csv 811b9c70e1ae7028
+summary.csv 8b8663b0b05fc009
+therapists.csv 30a33efe752ee08a
 ";

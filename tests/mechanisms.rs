@@ -282,6 +282,39 @@ fn patients_stop_when_the_course_they_expected_is_over() {
     assert!(off.abs() < 0.09, "mechanism off: r = {off}");
 }
 
+/// Felt improvement (Barkham et al. 2006; Stiles et al. 2008): a good-enough ending follows the
+/// patient's sustained sense of being well, not one score low by measurement error, so a
+/// good-enough ender holds at the end assessment what they had at the ending, up to the natural
+/// course. The regression statistic, per good-enough ender, is (post score - score at the
+/// ending) - (latent at the end assessment - latent at the ending): the change the scores show
+/// beyond the latent change. With felt improvement off, the ending is selected on the score,
+/// and the enders regress.
+#[test]
+fn good_enough_enders_hold_what_they_had_at_the_ending() {
+    let regression = |switch: &str| {
+        let sc = scenario(&["run.patients=3000", switch]);
+        let o = outcomes(&sc, true, false);
+        let xs: Vec<f64> = o
+            .iter()
+            .filter(|x| x.course.ending == Ending::GoodEnough)
+            .map(|x| {
+                let last = x.course.sessions.iter().rev().find(|r| r.attended).unwrap();
+                (x.course.post_score - last.symptom_score)
+                    - (x.course.end_latent - last.symptom_latent)
+            })
+            .collect();
+        assert!(xs.len() > 200, "{switch}: {} good-enough enders", xs.len());
+        mean_se(&xs)
+    };
+    let (on, se_on) = regression("mechanisms.felt_improvement.enabled=true");
+    assert!(on.abs() < 3.0 * se_on, "felt: regression {on} (se {se_on})");
+    let (off, se_off) = regression("mechanisms.felt_improvement.enabled=false");
+    assert!(
+        off > 6.0 * se_off,
+        "one score: regression {off} (se {se_off})"
+    );
+}
+
 /// Complementarity (C1): warmth corresponds, dominance reciprocates; off, neither.
 #[test]
 fn complementarity_makes_warmth_correspond_and_dominance_reciprocate() {

@@ -153,12 +153,22 @@ fn check_outputs(dir: &Path, sc: &Scenario) {
             in_range(f, i, r, c, 0.0, 1.0, true);
         }
     }
+    // Recovery is a rate among the cases at intake: due only where an arm had one.
+    let patients = read_csv(&dir.join("patients.csv"));
+    let cases_in = |rep: &str, arm: &str| {
+        patients.iter().any(|p| {
+            p["replicate"] == rep
+                && p["arm"] == arm
+                && num(p, "intake_score").is_some_and(|x| x >= sc.instrument.cutoff)
+        })
+    };
     for (i, r) in read_csv(&dir.join("summary.csv")).iter().enumerate() {
         let f = "summary.csv";
         let n = num(r, "n").unwrap_or(0.0);
+        let cases = cases_in(&r["replicate"], &r["arm"]);
+        in_range(f, i, r, "recovery", 0.0, 1.0, n > 0.0 && cases);
         for c in [
             "reliable_improvement",
-            "recovery",
             "deterioration",
             "dropout",
             "rupture_rate",

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
+use crate::model::felt::{Felt, FeltImprovement};
 use crate::model::instrument::Instrument;
 use crate::model::treatment::{Design, EndingRule};
 use crate::random::{Slot, WeekDraws};
@@ -102,22 +103,31 @@ impl DropoutParams {
 }
 
 /// Whether patient and therapist end by agreement after this session at the good-enough level
-/// (Barkham et al. 2006): under that ending rule, from `good_enough_min_sessions` on, once the
-/// score before the session (`score`) is no longer a case and reliably improved on
-/// `intake_score`, with the design's per-session probability.
+/// (Barkham et al. 2006; Stiles et al. 2008): under that ending rule, from
+/// `good_enough_min_sessions` on, once the patient has felt well enough for long enough
+/// (`felt`, [`crate::model::felt`]), with the design's per-session probability. With felt
+/// improvement switched off, the criterion is the score before the session (`score`): no longer
+/// a case and reliably improved on `intake_score`.
 ///
 /// Slot: `GoodEnough`.
+#[allow(clippy::too_many_arguments)]
 pub fn good_enough(
     design: &Design,
     inst: &Instrument,
+    felt_params: &FeltImprovement,
+    felt: &Felt,
     session: u32,
     intake_score: f64,
     score: f64,
     d: &WeekDraws,
 ) -> bool {
+    let well = if felt_params.enabled {
+        felt.well_enough(felt_params)
+    } else {
+        !inst.is_case(score) && intake_score - score >= inst.rc_threshold
+    };
     design.ending == EndingRule::GoodEnough
         && session >= design.good_enough_min_sessions
-        && !inst.is_case(score)
-        && intake_score - score >= inst.rc_threshold
+        && well
         && d.u(Slot::GoodEnough) < design.good_enough_probability
 }

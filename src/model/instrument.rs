@@ -27,6 +27,21 @@ pub struct Instrument {
 }
 
 impl Instrument {
+    /// A PHQ-9 as the unit tests of the model use it (cut-off 10, reliable change 6).
+    #[cfg(test)]
+    pub(crate) fn phq9_for_tests() -> Instrument {
+        Instrument {
+            name: "phq9".into(),
+            min: 0.0,
+            max: 27.0,
+            sd: 5.5,
+            reliability: 0.84,
+            cutoff: 10.0,
+            rc_threshold: 6.0,
+            functional_mean: 3.3,
+        }
+    }
+
     /// Standard error of measurement, SD * sqrt(1 - r_xx) (Jacobson & Truax 1991).
     pub fn sem(&self) -> f64 {
         self.sd * (1.0 - self.reliability).sqrt()
@@ -308,16 +323,7 @@ mod tests {
 
     #[test]
     fn classes_follow_iapt_conventions() {
-        let i = Instrument {
-            name: "phq9".into(),
-            min: 0.0,
-            max: 27.0,
-            sd: 5.5,
-            reliability: 0.84,
-            cutoff: 10.0,
-            rc_threshold: 6.0,
-            functional_mean: 3.3,
-        };
+        let i = Instrument::phq9_for_tests();
         assert_eq!(i.classify(16.0, 9.0), ChangeClass::Recovered);
         assert_eq!(i.classify(22.0, 14.0), ChangeClass::Improved);
         assert_eq!(i.classify(16.0, 12.0), ChangeClass::Unchanged);

@@ -6,12 +6,13 @@
 //! detection, repair), [`symptoms`] (with [`mistrust`], which makes a poor alliance harmful),
 //! [`measures`] (instrument scores, WAI-SR), [`instrument`] (scales and reliable change),
 //! [`attendance`] (dropout and endings, with [`duration`]: patients stop at the length of
-//! therapy they expected), [`policy`] (what an arm's policies do), [`treatment`]
-//! (arms and design).
+//! therapy they expected, and [`felt`]: the felt improvement good-enough endings rest on),
+//! [`policy`] (what an arm's policies do), [`treatment`] (arms and design).
 
 pub mod alliance;
 pub mod attendance;
 pub mod duration;
+pub mod felt;
 pub mod instrument;
 pub mod interpersonal;
 pub mod measures;

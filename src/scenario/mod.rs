@@ -17,6 +17,7 @@ use crate::config::reader::{KeyDoc, Resolved};
 use crate::model::alliance::{AllianceParams, ReciprocalParams};
 use crate::model::attendance::DropoutParams;
 use crate::model::duration::DurationExpectation;
+use crate::model::felt::FeltImprovement;
 use crate::model::instrument::Instrument;
 use crate::model::interpersonal::ComplementarityParams;
 use crate::model::measures::MeasurementParams;
@@ -48,6 +49,7 @@ pub struct Mechanisms {
     pub symptoms: SymptomParams,
     pub dropout: DropoutParams,
     pub duration_expectation: DurationExpectation,
+    pub felt_improvement: FeltImprovement,
     pub measurement: MeasurementParams,
 }
 

@@ -8,6 +8,7 @@ use crate::error::{Diagnostic, Location, ScenarioError};
 use crate::model::alliance::{AllianceParams, ReciprocalParams};
 use crate::model::attendance::DropoutParams;
 use crate::model::duration::DurationExpectation;
+use crate::model::felt::FeltImprovement;
 use crate::model::instrument::Instrument;
 use crate::model::interpersonal::ComplementarityParams;
 use crate::model::measures::MeasurementParams;
@@ -243,6 +244,7 @@ fn read_mechanisms(m: &Table<'_>) -> Mechanisms {
         },
         dropout: read_table(sub("dropout"), DropoutParams::read),
         duration_expectation: read_table(sub("duration_expectation"), DurationExpectation::read),
+        felt_improvement: read_table(sub("felt_improvement"), FeltImprovement::read),
         measurement: read_table(sub("measurement"), MeasurementParams::read),
     }
 }

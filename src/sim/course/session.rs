@@ -31,6 +31,7 @@ use super::{Course, CourseInput, SessionRecord, Severity, Status, TreatmentEnd};
 use crate::model::alliance::{self, Alliance, SessionInfluences};
 use crate::model::attendance::{self, Ending};
 use crate::model::duration::DurationExpectation;
+use crate::model::felt::Felt;
 use crate::model::interpersonal::{Behaviour, session_behaviour};
 use crate::model::measures::{observer_alliance, symptom_score, wai_sr_items, wai_total};
 use crate::model::policy::{self, Alert, PoorAllianceAction};
@@ -77,11 +78,13 @@ struct CourseState {
     feedback_focus: f64,
     /// The treatment plan of a not-on-track case was revised with clinical support tools.
     revised: bool,
+    /// The patient's felt severity and how long they have felt well enough.
+    felt: Felt,
 }
 
 impl CourseState {
     /// Before the first session, with the therapist the patient was assigned.
-    fn new(input: &CourseInput<'_>, severity: Severity) -> CourseState {
+    fn new(input: &CourseInput<'_>, severity: Severity, intake_latent: f64) -> CourseState {
         CourseState {
             dyad: Dyad::new(input, input.therapist),
             rematched: false,
@@ -89,6 +92,7 @@ impl CourseState {
             prev_latent: None,
             feedback_focus: 0.0,
             revised: false,
+            felt: Felt::at_intake(intake_latent),
         }
     }
 }
@@ -139,12 +143,13 @@ pub(super) fn therapy_sessions(
 ) -> TreatmentEnd {
     let mech = &input.scenario.mechanisms;
     let pt = &input.patient.traits;
-    let mut state = CourseState::new(input, severity);
+    let mut state = CourseState::new(input, severity, course.intake_latent);
     course.first_therapist = Some(state.dyad.therapist);
     for t in 1..=input.arm.sessions {
         let week = input.scenario.design.session_week(t);
         weeks.fill(week, true, d);
-        let opening = open_session(input, &mut state, course.intake_score, t, week, d);
+        let intake = (course.intake_score, course.intake_latent);
+        let opening = open_session(input, &mut state, intake, t, week, d);
         let strain = state.dyad.aftermath.strain;
         let behaviour = session_behaviour(&mech.complementarity, &state.dyad.traits, pt, strain, d);
         let mut alliance = grow_alliance(input, &state, &opening, &behaviour, d);
@@ -203,19 +208,25 @@ fn challenge(arm: &Arm, t: u32) -> f64 {
     }
 }
 
-/// Step 1, before the session: the symptom score and the outcome-monitoring alert; clinical
-/// support tools, once used, leave the plan revised. Slot: `ScoreError`.
+/// Step 1, before the session: the patient's felt severity takes in the past week, then the
+/// symptom score and the outcome-monitoring alert; clinical support tools, once used, leave the
+/// plan revised. `intake` is the intake score and latent severity. Slot: `ScoreError`.
 fn open_session(
     input: &CourseInput<'_>,
     state: &mut CourseState,
-    intake_score: f64,
+    intake: (f64, f64),
     t: u32,
     week: u32,
     d: &WeekDraws,
 ) -> Opening {
+    let (intake_score, intake_latent) = intake;
     let inst = &input.scenario.instrument;
     let latent = state.severity.latent;
-    let meas = &input.scenario.mechanisms.measurement;
+    let mech = &input.scenario.mechanisms;
+    state
+        .felt
+        .update(&mech.felt_improvement, inst, intake_latent, latent);
+    let meas = &mech.measurement;
     let score = symptom_score(inst, latent, d.z(Slot::ScoreError), meas);
     let alert = input
         .arm
@@ -414,8 +425,16 @@ fn coming_back(
     let inst = &sc.instrument;
     let pol = &input.arm.policies;
     let t = s.opening.number;
-    let good_enough =
-        attendance::good_enough(&sc.design, inst, t, course.intake_score, s.opening.score, d);
+    let good_enough = attendance::good_enough(
+        &sc.design,
+        inst,
+        &sc.mechanisms.felt_improvement,
+        &state.felt,
+        t,
+        course.intake_score,
+        s.opening.score,
+        d,
+    );
     let expectation = DurationExpectation::working_expectation(
         input.patient.traits.expected_sessions,
         sc.design.duration_agreed,
