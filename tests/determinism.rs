@@ -126,8 +126,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv c3de0fc72d7781fd
-sessions.csv 811b9c70e1ae7028
-summary.csv 8b8663b0b05fc009
-therapists.csv 30a33efe752ee08a
+patients.csv 4efff937c032e509
+sessions.csv a162bfd17a7023d6
+summary.csv 40be493f7020e178
+therapists.csv 43e5527e378cfe2d
 ";

@@ -186,6 +186,8 @@ enabled = false
 enabled = false
 [mechanisms.expectancy]
 enabled = false
+[mechanisms.technique_harm]
+enabled = false
 "#;
     let effect = |harmful: &str| {
         let sc = common::scenario_from(toml, &[harmful]);
@@ -312,6 +314,93 @@ fn good_enough_enders_hold_what_they_had_at_the_ending() {
     assert!(
         off > 6.0 * se_off,
         "one score: regression {off} (se {se_off})"
+    );
+}
+
+/// Technique pushed on a strained alliance (Castonguay et al. 1996; Henry, Schacht & Strupp
+/// 1990): a rigid therapist's technique on a poor alliance strained by unrepaired ruptures
+/// worsens symptoms; a flexible therapist's, or the same on an adequate alliance, does not; off,
+/// it only fails to help.
+#[test]
+fn technique_on_a_strained_alliance_harms() {
+    let technique = |alliance: f64, rigid_strain: f64, switch: &str| {
+        let sc = scenario(&[switch]);
+        let effect = SessionEffect {
+            session: 8,
+            alliance,
+            technique: 0.07,
+            common_factors: 1.0,
+            expectancy: 0.0,
+            rigid_strain,
+            responsiveness: 1.0,
+            mistrust: 0.0,
+        };
+        let c = week_change(
+            &sc.mechanisms.symptoms,
+            sc.instrument.scale(),
+            18.0,
+            12.0,
+            0.0,
+            Some(effect),
+            &draws(&[]),
+        );
+        c.technique
+    };
+    let on = "mechanisms.technique_harm.enabled=true";
+    let off = "mechanisms.technique_harm.enabled=false";
+    assert!(
+        technique(0.3, 0.9, on) > 0.0,
+        "rigid push on a strained alliance harms"
+    );
+    assert!(
+        technique(0.3, 0.0, on) <= 0.0,
+        "a flexible therapist does no harm"
+    );
+    assert!(
+        technique(0.8, 0.9, on) < 0.0,
+        "on an adequate alliance technique helps"
+    );
+    assert!(
+        technique(0.3, 0.9, off) <= 0.0,
+        "off: technique only fails to help"
+    );
+}
+
+/// Severe life events (Brown & Harris 1978; Hammen 2005): with events, more patients are
+/// reliably worse at the end assessment than without, and more so when their impact lasts
+/// (`persistence`) than when it passes. Run with frequent events (weekly probability .03) so the
+/// difference is large against its Monte Carlo error; same seed throughout.
+#[test]
+fn severe_life_events_make_some_patients_worse() {
+    let deteriorated = |keys: &[&str]| {
+        let mut k = vec![
+            "run.patients=4000",
+            "mechanisms.life_events.weekly_probability=0.03",
+        ];
+        k.extend_from_slice(keys);
+        let sc = scenario(&k);
+        let o = outcomes(&sc, false, false);
+        let rc = sc.instrument.rc_threshold;
+        let n = o.len() as f64;
+        let p = o
+            .iter()
+            .filter(|x| x.course.post_score - x.course.intake_score >= rc)
+            .count() as f64
+            / n;
+        (p, (p * (1.0 - p) / n).sqrt())
+    };
+    let (on, se_on) = deteriorated(&[]);
+    let (off, se_off) = deteriorated(&["mechanisms.life_events.enabled=false"]);
+    let (passing, _) = deteriorated(&["mechanisms.life_events.persistence=0"]);
+    // Differences of shares of about .05 from 4000 patients: SE at most about .005.
+    let se = (se_on * se_on + se_off * se_off).sqrt();
+    assert!(
+        on - off > 4.0 * se,
+        "events {on} against none {off} (se {se})"
+    );
+    assert!(
+        on - passing > 4.0 * se,
+        "lasting {on} against passing {passing}"
     );
 }
 

@@ -3,7 +3,9 @@
 //!
 //! Agents: [`therapist`], [`patient`], each of their traits declared once ([`traits`]).
 //! Mechanisms: [`interpersonal`] (complementarity), [`alliance`], [`rupture`] (ruptures,
-//! detection, repair), [`symptoms`] (with [`mistrust`], which makes a poor alliance harmful),
+//! detection, repair), [`symptoms`] (with [`mistrust`], which makes a poor alliance harmful, and
+//! [`technique_harm`]: technique pressed on a strained alliance, and [`life_events`]: severe
+//! events that leave lasting difficulties),
 //! [`measures`] (instrument scores, WAI-SR), [`instrument`] (scales and reliable change),
 //! [`attendance`] (dropout and endings, with [`duration`]: patients stop at the length of
 //! therapy they expected, and [`felt`]: the felt improvement good-enough endings rest on),
@@ -15,12 +17,14 @@ pub mod duration;
 pub mod felt;
 pub mod instrument;
 pub mod interpersonal;
+pub mod life_events;
 pub mod measures;
 pub mod mistrust;
 pub mod patient;
 pub mod policy;
 pub mod rupture;
 pub mod symptoms;
+pub mod technique_harm;
 pub mod therapist;
 pub mod traits;
 pub mod treatment;

@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
+use crate::model::life_events::LifeEvents;
 use crate::model::mistrust::Mistrust;
+use crate::model::technique_harm::TechniqueHarm;
 use crate::random::{Slot, WeekDraws};
 
 /// Natural course (extratherapeutic factors, about 40% of improvement: Fall, Holden & Marquis 2004).
@@ -134,6 +136,8 @@ pub struct SymptomParams {
     pub expectancy: Expectancy,
     pub sudden: SuddenGains,
     pub mistrust: Mistrust,
+    pub technique_harm: TechniqueHarm,
+    pub life_events: LifeEvents,
 }
 
 /// The session a week's therapy effect comes from.
@@ -161,6 +165,8 @@ pub struct SessionEffect {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct WeekChange {
     pub natural: f64,
+    /// A severe life event's impact ([`LifeEvents`]).
+    pub life_event: f64,
     pub common_factor: f64,
     pub technique: f64,
     pub expectancy: f64,
@@ -169,7 +175,12 @@ pub struct WeekChange {
 
 impl WeekChange {
     pub fn total(&self) -> f64 {
-        self.natural + self.common_factor + self.technique + self.expectancy + self.sudden_gain
+        self.natural
+            + self.life_event
+            + self.common_factor
+            + self.technique
+            + self.expectancy
+            + self.sudden_gain
     }
     /// The change brought by therapy itself (not natural course or expectancy).
     pub fn therapy(&self) -> f64 {
@@ -218,6 +229,10 @@ pub fn week_change(
             c.natural += -d.u(Slot::ShockSize).ln() * p.natural.shock_size * scale.sd;
         }
     }
+    if p.natural.enabled {
+        // Severe events are part of the course outside therapy: off with it.
+        c.life_event = p.life_events.impact(d) * scale.sd;
+    }
     if p.expectancy.enabled {
         c.expectancy = -room * p.expectancy.pre_treatment * waiting_expectancy;
     }
@@ -236,7 +251,9 @@ pub fn week_change(
         let g = gate(&p.technique, s.alliance);
         if p.technique.enabled {
             let rigid = 1.0 - p.technique.rigidity_penalty * s.rigid_strain.min(1.0);
-            c.technique = -room * s.technique * g * rigid * s.responsiveness;
+            let harm = p.technique_harm.harm(s.technique, s.rigid_strain, g);
+            c.technique =
+                -room * s.technique * g * rigid * s.responsiveness + room * harm * s.responsiveness;
         }
         if p.expectancy.enabled {
             let fade = (-(f64::from(s.session) - 1.0) / p.expectancy.decay_sessions).exp();

@@ -11,6 +11,7 @@ use crate::model::duration::DurationExpectation;
 use crate::model::felt::FeltImprovement;
 use crate::model::instrument::Instrument;
 use crate::model::interpersonal::ComplementarityParams;
+use crate::model::life_events::LifeEvents;
 use crate::model::measures::MeasurementParams;
 use crate::model::mistrust::Mistrust;
 use crate::model::patient::Population;
@@ -18,6 +19,7 @@ use crate::model::rupture::{RepairParams, RuptureParams};
 use crate::model::symptoms::{
     CommonFactor, Expectancy, NaturalCourse, SuddenGains, SymptomParams, Technique,
 };
+use crate::model::technique_harm::TechniqueHarm;
 use crate::model::therapist::TherapistPool;
 use crate::model::treatment::{Arm, Design};
 
@@ -241,6 +243,8 @@ fn read_mechanisms(m: &Table<'_>) -> Mechanisms {
             expectancy: read_table(sub("expectancy"), Expectancy::read),
             sudden: read_table(sub("sudden_gains"), SuddenGains::read),
             mistrust: read_table(sub("mistrust"), Mistrust::read),
+            technique_harm: read_table(sub("technique_harm"), TechniqueHarm::read),
+            life_events: read_table(sub("life_events"), LifeEvents::read),
         },
         dropout: read_table(sub("dropout"), DropoutParams::read),
         duration_expectation: read_table(sub("duration_expectation"), DurationExpectation::read),

@@ -152,11 +152,19 @@ impl Severity {
             self.set_point = (self.set_point + p.natural.therapy_durability * c.therapy())
                 .clamp(inst.min, inst.max);
         }
+        self.after_week(p, c, inst);
+    }
+
+    /// Any week's change: a severe life event's lasting part moves the set point
+    /// (`life_events.persistence`), then the week's change is applied.
+    fn after_week(&mut self, p: &SymptomParams, c: &WeekChange, inst: &Instrument) {
+        self.set_point =
+            (self.set_point + p.life_events.persistence * c.life_event).clamp(inst.min, inst.max);
         self.step(c.total(), inst);
     }
 
     /// A week of natural course, with `expectancy` acting while waiting for treatment (D3).
-    /// Slots: `SymptomNoise`, `ShockOccurs`, `ShockSize`.
+    /// Slots: `SymptomNoise`, `ShockOccurs`, `ShockSize`, `LifeEventOccurs`, `LifeEventSize`.
     fn natural_week(&mut self, sc: &Scenario, expectancy: f64, d: &WeekDraws) {
         let inst = &sc.instrument;
         let c = week_change(
@@ -168,7 +176,7 @@ impl Severity {
             None,
             d,
         );
-        self.step(c.total(), inst);
+        self.after_week(&sc.mechanisms.symptoms, &c, inst);
     }
 }
 
