@@ -96,3 +96,32 @@ fn calibration_scenarios_change_no_mechanism() {
         }
     }
 }
+
+/// docs/calibration.md quotes the full calibration for the default seed: the table between its
+/// markers is what `bordin calibrate` writes now (`BORDIN_BLESS=1` rewrites it).
+#[test]
+fn docs_calibration_table_is_a_fresh_full_run() {
+    let results = calibrate::calibrate(&CalibrateOptions {
+        quick: false,
+        overrides: vec![],
+    })
+    .unwrap();
+    let table = calibrate::markdown(&results, false);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/calibration.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = (
+        "<!-- calibration table: begin -->\n",
+        "<!-- calibration table: end -->",
+    );
+    let a = doc.find(begin).expect("begin marker") + begin.len();
+    let b = doc.find(end).expect("end marker");
+    let fresh = format!("\n{table}\n");
+    if std::env::var_os("BORDIN_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{fresh}{}", &doc[..a], &doc[b..])).unwrap();
+        return;
+    }
+    assert!(
+        doc[a..b] == fresh,
+        "docs/calibration.md's table is stale: run `BORDIN_BLESS=1 cargo test --release --test calibration`"
+    );
+}
