@@ -10,7 +10,7 @@ use bordin::model::alliance::{self, Alliance};
 use bordin::model::attendance::Ending;
 use bordin::model::interpersonal::session_behaviour;
 use bordin::model::rupture::{self, RuptureKind, RuptureModifiers};
-use bordin::model::symptoms::{SessionEffect, week_change};
+use bordin::model::symptoms::{SessionEffect, WeekChange, week_change};
 use bordin::random::{Slot, Streams, WEEK_SLOTS, WeekDraws};
 use common::{mean_se, outcomes, pearson, scenario};
 
@@ -20,6 +20,21 @@ fn draws(set: &[(Slot, f64)]) -> WeekDraws {
         u[*s as usize] = *v;
     }
     WeekDraws::from_uniforms(u)
+}
+
+/// One session week's change for a patient at severity 18 with set point 12, under the default
+/// scenario with `switch`, and no random deviation (every uniform .5).
+fn one_session(switch: &str, effect: SessionEffect) -> WeekChange {
+    let sc = scenario(&[switch]);
+    week_change(
+        &sc.mechanisms.symptoms,
+        sc.instrument.scale(),
+        18.0,
+        12.0,
+        0.0,
+        Some(effect),
+        &draws(&[]),
+    )
 }
 
 /// Repair: a repaired rupture brings the alliance back above its pre-rupture level (V-shape);
@@ -216,7 +231,6 @@ enabled = false
 #[test]
 fn mistrust_makes_a_poor_alliance_harmful() {
     let common_factor = |alliance: f64, mistrust: f64, switch: &str| {
-        let sc = scenario(&[switch]);
         let effect = SessionEffect {
             session: 4,
             alliance,
@@ -227,17 +241,7 @@ fn mistrust_makes_a_poor_alliance_harmful() {
             responsiveness: 1.0,
             mistrust,
         };
-        let scale = sc.instrument.scale();
-        let c = week_change(
-            &sc.mechanisms.symptoms,
-            scale,
-            18.0,
-            12.0,
-            0.0,
-            Some(effect),
-            &draws(&[]),
-        );
-        c.common_factor
+        one_session(switch, effect).common_factor
     };
     let on = "mechanisms.mistrust.enabled=true";
     let off = "mechanisms.mistrust.enabled=false";
@@ -324,7 +328,6 @@ fn good_enough_enders_hold_what_they_had_at_the_ending() {
 #[test]
 fn technique_on_a_strained_alliance_harms() {
     let technique = |alliance: f64, rigid_strain: f64, switch: &str| {
-        let sc = scenario(&[switch]);
         let effect = SessionEffect {
             session: 8,
             alliance,
@@ -335,16 +338,7 @@ fn technique_on_a_strained_alliance_harms() {
             responsiveness: 1.0,
             mistrust: 0.0,
         };
-        let c = week_change(
-            &sc.mechanisms.symptoms,
-            sc.instrument.scale(),
-            18.0,
-            12.0,
-            0.0,
-            Some(effect),
-            &draws(&[]),
-        );
-        c.technique
+        one_session(switch, effect).technique
     };
     let on = "mechanisms.technique_harm.enabled=true";
     let off = "mechanisms.technique_harm.enabled=false";

@@ -43,7 +43,7 @@ impl FeltImprovement {
     pub fn read(t: &Table<'_>) -> Self {
         FeltImprovement {
             enabled: t.bool("enabled", true,
-                "Good-enough endings follow the patient's sustained sense of being well enough: a felt severity that smooths the latent severity over the past sessions (Barkham et al. 2006; Stiles et al. 2008). Off: the criterion reads the one measured score before the session, and good-enough enders selected on a score low by measurement error regress at the end assessment."),
+                "Good-enough endings follow the patient's sense of being well enough: a felt severity that follows the latent severity, smoothed over past sessions when `weight` is below 1 (Barkham et al. 2006; Stiles et al. 2008). Off: the criterion reads the one measured score before the session, and good-enough enders selected on a score low by measurement error regress at the end assessment."),
             weight: t.f64("weight", 1.0, 0.01, 1.0,
                 "Share of the latent severity before the session in the updated felt severity (an exponential average; 1: the patient feels only the current week)."),
             sustained_sessions: t.int("sustained_sessions", 1, 1, 200,
@@ -96,10 +96,6 @@ impl Felt {
 mod tests {
     use super::*;
 
-    fn phq9() -> Instrument {
-        Instrument::phq9_for_tests()
-    }
-
     fn params(weight: f64, sustained: u32) -> FeltImprovement {
         FeltImprovement {
             enabled: true,
@@ -110,7 +106,7 @@ mod tests {
 
     #[test]
     fn one_good_week_is_not_enough() {
-        let inst = phq9();
+        let inst = Instrument::phq9_for_tests();
         let p = params(0.5, 2);
         let mut f = Felt::at_intake(16.0);
         // A single low week moves the felt severity half way only.
