@@ -4,13 +4,16 @@
 A V-shaped episode: the rated alliance drops by at least DROP points from one attended session
 to the next, and returns to at least the earlier level within three sessions. Usage:
   scripts/v_episodes.py RUN_DIR [DROP]     (RUN_DIR holds a `bordin run`'s sessions.csv)
+DROP defaults to 8 points, the one-sided 95% reliable-change criterion of a WAI-SR total from its
+published test-retest reliability (about .83) and SD (about 8): 1.645 * sqrt(2) * 8 * sqrt(.17).
+tests/ruptures.rs computes the same share (switching_ruptures_off_halves_v_shaped_episodes).
 """
 import csv
 import sys
 from collections import defaultdict
 
 run = sys.argv[1]
-drop = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
+drop = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
 series = defaultdict(list)
 with open(f"{run}/sessions.csv") as f:
     for r in csv.DictReader(f):

@@ -67,12 +67,19 @@ fn repaired_rupture_leaves_alliance_above_its_pre_rupture_level() {
         &d,
     )
     .unwrap();
-    let deflection = alliance::rupture(&m.repair, &mut a, &r);
+    let mut deflection = alliance::rupture(&m.repair, &mut a, &r);
     assert!(r.repaired);
     assert!(
         deflection.after_drop < start.total(),
         "a rupture costs alliance at once"
     );
+    assert!(
+        a.total() > deflection.after_drop && a.total() < start.total(),
+        "part of the repair comes in the session ({}), the rest at the next one",
+        a.total()
+    );
+    alliance::resume_repair(&mut a, &mut deflection.pending);
+    assert_eq!(deflection.pending, Alliance::default(), "the rest is spent");
     assert!(
         a.total() > start.total(),
         "repaired: {} must exceed {}",
@@ -97,22 +104,31 @@ fn repaired_rupture_leaves_alliance_above_its_pre_rupture_level() {
     assert!(!r.repaired);
     assert!(b.total() < start.total() && r.strain(&m.repair) > 0.0);
 
-    // And in whole runs: every repaired rupture ends its session above the pre-rupture level.
+    // And in whole runs: at the dyad's next session the alliance is above its level before a
+    // repaired rupture, and below it after an unrepaired one (means over ruptures).
     let sc = scenario(&["run.patients=400"]);
-    let mut repaired = 0;
+    let (mut repaired, mut unrepaired) = (vec![], vec![]);
     for o in outcomes(&sc, true, false) {
-        for s in &o.course.sessions {
-            if let Some(e) = s.rupture.filter(|e| e.repaired && e.alliance_before < 0.99) {
-                repaired += 1;
-                assert!(
-                    s.alliance.total() > e.alliance_before,
-                    "V-shape violated: {e:?} then {:?}",
-                    s.alliance
-                );
+        for w in o.course.sessions.windows(2) {
+            let (s, next) = (&w[0], &w[1]);
+            if let Some(e) = s
+                .rupture
+                .filter(|_| next.attended && next.therapist == s.therapist)
+            {
+                let change = next.alliance.total() - e.alliance_before;
+                if e.repaired {
+                    repaired.push(change);
+                } else {
+                    unrepaired.push(change);
+                }
             }
         }
     }
-    assert!(repaired > 100, "too few repairs to check: {repaired}");
+    assert!(repaired.len() > 100 && unrepaired.len() > 100);
+    let (mr, se_r) = mean_se(&repaired);
+    let (mu, se_u) = mean_se(&unrepaired);
+    assert!(mr > 4.0 * se_r, "after a repair: {mr} (SE {se_r})");
+    assert!(mu < -4.0 * se_u, "after no repair: {mu} (SE {se_u})");
 }
 
 /// Per-patient rupture rates (ruptures per attended session) of two scenarios: the difference
@@ -580,4 +596,35 @@ fn more_skilled_therapists_have_better_outcomes() {
         r < -3.0 / 200f64.sqrt(),
         "r(FIS, therapist mean change) = {r}"
     );
+}
+
+#[test]
+fn ruptures_are_events_above_the_marker_threshold() {
+    // Every recorded rupture is at least a codable marker; with no threshold, slight tensions
+    // below it are recorded too (and there are more events).
+    let count = |o: &[&str]| {
+        let mut all = vec!["run.patients=500"];
+        all.extend_from_slice(o);
+        let sev: Vec<f64> = outcomes(&scenario(&all), true, false)
+            .iter()
+            .flat_map(|p| p.course.sessions.iter().filter_map(|s| s.rupture))
+            .map(|e| e.severity)
+            .collect();
+        sev
+    };
+    let with = count(&[]);
+    let threshold = scenario(&[]).mechanisms.ruptures.marker_threshold;
+    assert!(threshold > 0.0);
+    assert!(
+        with.iter().all(|&s| s >= threshold),
+        "a rupture below the marker threshold"
+    );
+    let without = count(&["mechanisms.ruptures.marker_threshold=0"]);
+    let below = without.iter().filter(|&&s| s < threshold).count();
+    assert!(
+        below * 20 > without.len(),
+        "slight tensions: {below} of {}",
+        without.len()
+    );
+    assert!(without.len() > with.len());
 }

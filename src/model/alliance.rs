@@ -48,7 +48,7 @@ pub struct ReciprocalParams {
 impl AllianceParams {
     pub fn read(t: &Table<'_>) -> Self {
         AllianceParams {
-            ceiling_base: t.f64("ceiling_base", 0.55, -10.0, 10.0, "Logit of the dyad's alliance ceiling for average patient traits, therapist FIS 0 and therapist warmth 0 (warmth enters uncentred)."),
+            ceiling_base: t.f64("ceiling_base", 0.7, -10.0, 10.0, "Logit of the dyad's alliance ceiling for average patient traits, therapist FIS 0 and therapist warmth 0 (warmth enters uncentred)."),
             fis_weight: t.f64("fis_weight", 0.31, -5.0, 5.0, "Logit gain of the ceiling per SD of therapist FIS: the therapist's contribution to the alliance (A5, T10)."),
             capacity_weight: t.f64("capacity_weight", 0.3, -5.0, 5.0, "Logit gain of the ceiling per SD of patient alliance capacity (Zilcha-Mano 2017, W5)."),
             warmth_weight: t.f64("warmth_weight", 0.5, -5.0, 5.0, "Logit gain of the ceiling per unit of therapist warmth."),
@@ -68,17 +68,18 @@ impl AllianceParams {
 impl ReciprocalParams {
     pub fn read(t: &Table<'_>) -> Self {
         ReciprocalParams {
-            enabled: t.bool("enabled", true, "Symptom change since the last session moves this session's alliance (Falkenström et al. 2013, W1)."),
-            weight: t.f64("weight", 0.06, 0.0, 2.0, "Alliance gain per instrument SD of improvement since the last session."),
+            enabled: t.bool("enabled", true, "The patient's improvement since intake moves the alliance: a patient who feels better engages more, one who feels worse less, so the current symptom level predicts the next session's alliance (Falkenström et al. 2013, W1b)."),
+            weight: t.f64("weight", 0.1, 0.0, 5.0, "Logit of the alliance ceiling per instrument SD of latent improvement since intake."),
         }
     }
 
-    /// The alliance gain from the improvement of latent severity since the last session
-    /// (`previous` to `latent`), in instrument SDs `sd`; 0 at the first session or when off.
-    pub fn gain(&self, previous: Option<f64>, latent: f64, sd: f64) -> f64 {
-        match previous {
-            Some(prev) if self.enabled => self.weight * (prev - latent) / sd,
-            _ => 0.0,
+    /// Logit added to the alliance ceiling by the latent improvement since intake (in
+    /// instrument SDs); 0 when off.
+    pub fn ceiling_gain(&self, improvement: f64) -> f64 {
+        if self.enabled {
+            self.weight * improvement
+        } else {
+            0.0
         }
     }
 }
@@ -162,8 +163,6 @@ pub fn initial(p: &AllianceParams, c: &Ceiling, pt: &PatientTraits) -> Alliance 
 pub struct SessionInfluences {
     /// Complementarity of the session's behaviour minus its reference, times its weight.
     pub complementarity_gain: f64,
-    /// Improvement since the last session [instrument SDs], reciprocal weight applied.
-    pub reciprocal_gain: f64,
     /// Phase-two challenge this session (0 in phase one).
     pub challenge: f64,
     /// The therapist's rigidity, 1 - flexibility.
@@ -181,28 +180,30 @@ pub fn grow(
     d: &WeekDraws,
 ) {
     let g = p.growth_rate;
-    let shared = s.reciprocal_gain;
-    a.bond +=
-        g * (c.bond - a.bond) + s.complementarity_gain + shared + p.noise * d.z(Slot::BondNoise);
-    a.goals += g * (c.goals - a.goals) + shared + p.noise * d.z(Slot::GoalsNoise);
-    a.tasks += g * (c.tasks - a.tasks) + shared
-        - p.challenge_cost * s.challenge * (s.rigidity + 0.5)
+    a.bond += g * (c.bond - a.bond) + s.complementarity_gain + p.noise * d.z(Slot::BondNoise);
+    a.goals += g * (c.goals - a.goals) + p.noise * d.z(Slot::GoalsNoise);
+    a.tasks += g * (c.tasks - a.tasks) - p.challenge_cost * s.challenge * (s.rigidity + 0.5)
         + p.noise * d.z(Slot::TasksNoise);
     a.clamp();
 }
 
 /// The alliance (mean of the components) just before a rupture and right after its drop, before
-/// any repair.
+/// any repair, and the part of a repair's restoration left for the dyad's next session.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Deflection {
     pub before: f64,
     pub after_drop: f64,
+    /// Restoration of each component still to come at the next session (zero when not repaired
+    /// or repaired entirely in session).
+    pub pending: Alliance,
 }
 
 /// What a rupture does to the alliance. First the immediate drop of size `r.drop`: a
 /// confrontation strains collaboration (tasks) most, a withdrawal the bond (Schenk et al. 2019,
 /// R8). Then, when repaired, the V-shape: back to the level before the rupture plus the share
-/// `corrective_gain` of the drop (a corrective experience: Safran & Muran; R1, R3).
+/// `corrective_gain` of the drop (a corrective experience: Safran & Muran; R1, R3); the share
+/// `in_session` of that restoration happens in the session, the rest at the next one
+/// ([`resume_repair`]).
 pub fn rupture(p: &RepairParams, a: &mut Alliance, r: &Rupture) -> Deflection {
     let before = *a;
     let drop = r.drop;
@@ -212,14 +213,38 @@ pub fn rupture(p: &RepairParams, a: &mut Alliance, r: &Rupture) -> Deflection {
         a.lower(drop, 0.5 * drop, 0.7 * drop);
     }
     let after_drop = a.total();
+    let mut pending = Alliance::default();
     if r.repaired {
         let g = 1.0 + p.corrective_gain;
-        a.bond = (a.bond + g * (before.bond - a.bond)).min(1.0);
-        a.goals = (a.goals + g * (before.goals - a.goals)).min(1.0);
-        a.tasks = (a.tasks + g * (before.tasks - a.tasks)).min(1.0);
+        let restore = |level: f64, was: f64| g * (was - level);
+        let full = Alliance {
+            bond: restore(a.bond, before.bond),
+            goals: restore(a.goals, before.goals),
+            tasks: restore(a.tasks, before.tasks),
+        };
+        let now = p.in_session;
+        a.bond = (a.bond + now * full.bond).min(1.0);
+        a.goals = (a.goals + now * full.goals).min(1.0);
+        a.tasks = (a.tasks + now * full.tasks).min(1.0);
+        pending = Alliance {
+            bond: (1.0 - now) * full.bond,
+            goals: (1.0 - now) * full.goals,
+            tasks: (1.0 - now) * full.tasks,
+        };
     }
     Deflection {
         before: before.total(),
         after_drop,
+        pending,
     }
+}
+
+/// The rest of a repair, when the dyad meets again: the therapist takes the rupture up and the
+/// alliance regains what the repair left `pending`, which is then spent.
+pub fn resume_repair(a: &mut Alliance, pending: &mut Alliance) {
+    a.bond += pending.bond;
+    a.goals += pending.goals;
+    a.tasks += pending.tasks;
+    a.clamp();
+    *pending = Alliance::default();
 }

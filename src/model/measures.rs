@@ -43,6 +43,7 @@ enum Component {
 pub struct MeasurementParams {
     pub enabled: bool,
     pub item_noise: f64,
+    pub item_specific: f64,
     pub session_noise: f64,
     pub observer_noise: f64,
 }
@@ -51,7 +52,8 @@ impl MeasurementParams {
     pub fn read(t: &Table<'_>) -> Self {
         MeasurementParams {
             enabled: t.bool("enabled", true, "Measurement error: symptom scores carry error with SD = the instrument's SEM, alliance ratings carry rater leniency and error. Off: scores are the rounded latent values and ratings carry no error or leniency."),
-            item_noise: t.f64("item_noise", 0.8, 0.0, 5.0, "SD of item-level error of WAI-SR ratings [item points]."),
+            item_noise: t.f64("item_noise", 0.5, 0.0, 5.0, "SD of the item-level random response error of WAI-SR ratings, drawn afresh at every rating [item points]."),
+            item_specific: t.f64("item_specific", 0.6, 0.0, 5.0, "SD of the rater's stable item effects [item points]: how a rater reads an item, the same at every session of the course. It lowers internal consistency but not test-retest reliability (specific-factor error: Schmidt, Le & Ilies 2003)."),
             session_noise: t.f64("session_noise", 0.15, 0.0, 5.0, "SD of a rater's session-level error, shared by the 12 items [item points]."),
             observer_noise: t.f64("observer_noise", 0.25, 0.0, 5.0, "SD of the observer's rating error [item points]."),
         }
@@ -72,6 +74,7 @@ pub fn symptom_score(inst: &Instrument, latent: f64, z: f64, m: &MeasurementPara
 pub fn wai_sr_items(
     a: &Alliance,
     leniency: f64,
+    item_effects: &[f64],
     m: &MeasurementParams,
     d: &WeekDraws,
     session_slot: Slot,
@@ -90,7 +93,7 @@ pub fn wai_sr_items(
             Component::Tasks => a.tasks,
         };
         let noise = if m.enabled {
-            m.item_noise * d.z_at(items_slot, i)
+            m.item_noise * d.z_at(items_slot, i) + m.item_specific * item_effects[i]
         } else {
             0.0
         };

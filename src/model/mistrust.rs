@@ -30,7 +30,7 @@ impl Mistrust {
     pub fn read(t: &Table<'_>) -> Self {
         Mistrust {
             enabled: t.bool("enabled", true, "The patient's `mistrust` makes a poor alliance harmful (Goldsmith et al. 2015, G1; Freeman 2016). Off: mistrust changes nothing, and a poor alliance harms every patient alike."),
-            harm_weight: t.f64("harm_weight", 6.0, 0.0, 50.0, "Added slope of the harm of a poor alliance per unit of mistrust: the harm slope is `common_factor.harm_multiplier` times (1 + `harm_weight` times mistrust)."),
+            harm_weight: t.f64("harm_weight", 7.0, 0.0, 50.0, "Added slope of the harm of a poor alliance per unit of mistrust: the harm slope is `common_factor.harm_multiplier` times (1 + `harm_weight` times mistrust)."),
         }
     }
 

@@ -48,6 +48,7 @@ pub struct RuptureParams {
     pub rigidity_weight: f64,
     pub alliance_weight: f64,
     pub mean_severity: f64,
+    pub marker_threshold: f64,
     pub alliance_drop: f64,
     pub confrontation_cost: f64,
     pub therapist_base: f64,
@@ -71,6 +72,7 @@ pub struct RepairParams {
     pub capacity_weight: f64,
     pub severity_weight: f64,
     pub corrective_gain: f64,
+    pub in_session: f64,
     pub strain_per_severity: f64,
     pub strain_decay: f64,
     pub trust_weight: f64,
@@ -81,15 +83,16 @@ impl RuptureParams {
     pub fn read(t: &Table<'_>) -> Self {
         RuptureParams {
             enabled: t.bool("enabled", true, "Ruptures happen (per-session hazard). Off: no ruptures, so no repairs and no strain."),
-            base: t.f64("base", 0.2, -20.0, 20.0, "Logit of the per-session rupture hazard for an average dyad (observers code ruptures in 41-100% of sessions: R5)."),
+            base: t.f64("base", 0.4, -20.0, 20.0, "Logit of the per-session rupture hazard for an average dyad (observers code ruptures in 41-100% of sessions: R5)."),
             challenge_weight: t.f64("challenge_weight", 1.0, -10.0, 10.0, "Logit gain per unit of phase-two challenge."),
             mismatch_weight: t.f64("mismatch_weight", 2.0, -10.0, 10.0, "Logit gain per unit of interpersonal mismatch (1 - complementarity, relative to its reference)."),
             sensitivity_weight: t.f64("sensitivity_weight", 1.5, -10.0, 10.0, "Logit gain per unit of patient rupture sensitivity above 0.4."),
             anxiety_weight: t.f64("anxiety_weight", 1.0, -10.0, 10.0, "Logit gain per unit of attachment anxiety above 0.4."),
             rigidity_weight: t.f64("rigidity_weight", 1.5, -10.0, 10.0, "Logit gain per unit of therapist rigidity (1 - flexibility) above 0.33: rigid therapists meet more ruptures."),
             alliance_weight: t.f64("alliance_weight", 3.0, -20.0, 20.0, "Logit loss per unit of current alliance above 0.6: a weak alliance ruptures more."),
-            mean_severity: t.f64("mean_severity", 0.22, 0.0, 1.0, "Mean rupture severity (0-1) for average sensitivity; severities are exponential, capped at 1."),
-            alliance_drop: t.f64("alliance_drop", 0.15, 0.0, 1.0, "Immediate drop of the bond per unit of severity (withdrawal); goals and tasks drop less."),
+            mean_severity: t.f64("mean_severity", 0.22, 0.0, 1.0, "Scale of the severity of a moment of tension (0-1) for average sensitivity; severities are exponential (most tensions slight, a few severe), capped at 1."),
+            marker_threshold: t.f64("marker_threshold", 0.05, 0.0, 1.0, "Least severity of a codable rupture marker: a tension below it is below any rater's threshold, leaves no mark on the alliance and is not an event."),
+            alliance_drop: t.f64("alliance_drop", 0.3, 0.0, 1.0, "Immediate drop of the bond per unit of severity (withdrawal); goals and tasks drop less."),
             confrontation_cost: t.f64("confrontation_cost", 1.8, 1.0, 10.0, "Multiplier of the immediate drop for a confrontation, which strains collaboration most (R8)."),
             therapist_base: t.f64("therapist_base", 0.5, -20.0, 20.0, "Logit that the therapist notices a rupture of average severity at average attunement."),
             attunement_weight: t.f64("attunement_weight", 4.0, 0.0, 20.0, "Logit gain of noticing per unit of attunement above 0.55."),
@@ -97,7 +100,7 @@ impl RuptureParams {
             severity_salience: t.f64("severity_salience", 4.0, 0.0, 20.0, "Logit gain of the therapist's noticing per unit of severity above 0.3 (the patient's report and the observer's coding have their own severity weights)."),
             patient_base: t.f64("patient_base", -0.2, -20.0, 20.0, "Logit that the patient reports a rupture of average severity: patients report fewer ruptures than therapists (R7)."),
             patient_severity: t.f64("patient_severity", 4.0, 0.0, 20.0, "Logit gain of the patient's report per unit of severity above 0.3."),
-            observer_base: t.f64("observer_base", 2.2, -20.0, 20.0, "Logit that a trained observer codes a rupture of average severity (R5)."),
+            observer_base: t.f64("observer_base", 3.0, -20.0, 20.0, "Logit that a trained observer codes a rupture of average severity (R5)."),
             observer_severity: t.f64("observer_severity", 4.0, 0.0, 20.0, "Logit gain of the observer's coding per unit of severity above 0.3."),
         }
     }
@@ -107,14 +110,15 @@ impl RepairParams {
     pub fn read(t: &Table<'_>) -> Self {
         RepairParams {
             enabled: t.bool("enabled", true, "Noticed ruptures can be repaired. Off: every rupture leaves strain."),
-            base: t.f64("base", 0.3, -20.0, 20.0, "Logit that a noticed rupture of average severity is repaired by an average therapist."),
+            base: t.f64("base", 0.8, -20.0, 20.0, "Logit that a noticed rupture of average severity is repaired by an average therapist."),
             skill_weight: t.f64("skill_weight", 4.0, 0.0, 20.0, "Logit gain per unit of repair skill above 0.5 (R1, R2)."),
             fis_weight: t.f64("fis_weight", 0.4, 0.0, 20.0, "Logit gain per SD of therapist FIS."),
             flexibility_weight: t.f64("flexibility_weight", 1.5, 0.0, 20.0, "Logit gain per unit of flexibility above 0.67 (Castonguay et al. 1996)."),
             capacity_weight: t.f64("capacity_weight", 1.0, 0.0, 20.0, "Logit gain per SD of patient alliance capacity."),
             severity_weight: t.f64("severity_weight", 2.5, 0.0, 20.0, "Logit loss per unit of severity above 0.3."),
             corrective_gain: t.f64("corrective_gain", 0.5, 0.0, 2.0, "A repaired rupture restores the pre-rupture alliance plus this share of the drop (the V-shape's corrective experience)."),
-            strain_per_severity: t.f64("strain_per_severity", 1.0, 0.0, 10.0, "Lasting strain added per unit of severity by an unrepaired rupture; strain lowers the ceiling and raises dropout."),
+            in_session: t.f64("in_session", 0.2, 0.0, 1.0, "Share of a repair's restoration that happens within the rupture session; the rest comes at the dyad's next session, when the therapist takes the rupture up again, so the patient's rating of the rupture session still shows part of the drop (the rated V-shape: Stiles et al. 2004)."),
+            strain_per_severity: t.f64("strain_per_severity", 0.7, 0.0, 10.0, "Lasting strain added per unit of severity by an unrepaired rupture; strain lowers the ceiling and raises dropout."),
             strain_decay: t.f64("strain_decay", 0.7, 0.0, 1.0, "Share of strain that remains from one session to the next."),
             trust_weight: t.f64("trust_weight", 1.5, 0.0, 20.0, "Logit added to the alliance ceiling per unit of trust; a repaired rupture adds its severity to trust: resolving a rupture is a corrective experience that strengthens the alliance beyond its former level (Safran & Muran; R1)."),
             trust_decay: t.f64("trust_decay", 0.9, 0.0, 1.0, "Share of trust that remains from one session to the next."),
@@ -280,6 +284,9 @@ pub fn session_rupture(
     let conf = kind == RuptureKind::Confrontation;
     let scale = p.mean_severity * (0.6 + pt.rupture_sensitivity);
     let severity = (-d.u(Slot::RuptureSeverity).ln() * scale).min(1.0);
+    if severity < p.marker_threshold {
+        return None;
+    }
     let drop = p.alliance_drop * severity * if conf { p.confrontation_cost } else { 1.0 };
     let sev_c = severity - 0.3;
     let reported_by_patient =

@@ -50,6 +50,9 @@ pub enum Purpose {
     Population = 5,
     /// Week-by-week natural-course draws (the first `NATURAL_SLOTS` slots of each week).
     Natural = 6,
+    /// The stable item effects of the patient's and the therapist's WAI-SR ratings, drawn once
+    /// per course (see [`WeekStreams::rater_items`]).
+    RaterItems = 7,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer.
@@ -161,7 +164,11 @@ pub struct WeekStreams {
     session: Stream,
     natural_next: Option<u32>,
     session_next: Option<u32>,
+    rater_items: [f64; RATER_ITEMS],
 }
+
+/// Stable item effects per course: 12 WAI-SR items for the patient, then 12 for the therapist.
+pub const RATER_ITEMS: usize = 24;
 
 impl WeekStreams {
     /// The week streams of patient `index` of a replicate.
@@ -171,7 +178,18 @@ impl WeekStreams {
             session: streams.stream(replicate, Entity::Patient, index, Purpose::Weeks, 0),
             natural_next: None,
             session_next: None,
+            rater_items: {
+                let mut s =
+                    streams.stream(replicate, Entity::Patient, index, Purpose::RaterItems, 0);
+                std::array::from_fn(|_| inverse_normal_cdf(s.uniform()))
+            },
         }
+    }
+
+    /// Standard normals, fixed for the course, of the raters' stable item effects: how this
+    /// patient (items 0-11) and this patient's therapist (12-23) read each WAI-SR item.
+    pub fn rater_items(&self) -> &[f64; RATER_ITEMS] {
+        &self.rater_items
     }
 
     /// Fills the draws of week `week`: the natural-course slots always, the session slots when

@@ -39,7 +39,7 @@ use crate::model::rupture::{self, Aftermath, RuptureEvent};
 use crate::model::symptoms::{SessionEffect, WeekChange, week_change};
 use crate::model::therapist::TherapistTraits;
 use crate::model::treatment::Arm;
-use crate::random::{Slot, WeekDraws, WeekStreams};
+use crate::random::{RATER_ITEMS, Slot, WeekDraws, WeekStreams};
 
 /// The patient with one therapist.
 struct Dyad {
@@ -51,6 +51,8 @@ struct Dyad {
     alliance: Option<Alliance>,
     /// Strain and trust left by their past ruptures.
     aftermath: Aftermath,
+    /// What the repair of last session's rupture restores when they meet again.
+    pending_repair: Alliance,
 }
 
 impl Dyad {
@@ -62,6 +64,7 @@ impl Dyad {
             traits: training.trained(&input.therapists[therapist as usize].traits),
             alliance: None,
             aftermath: Aftermath::default(),
+            pending_repair: Alliance::default(),
         }
     }
 }
@@ -69,11 +72,11 @@ impl Dyad {
 /// What a therapy course carries from one session to the next.
 struct CourseState {
     dyad: Dyad,
+    /// The patient's (0-11) and the therapist's (12-23) stable WAI-SR item effects.
+    rater_items: [f64; RATER_ITEMS],
     /// The patient was re-matched once (poor-alliance rule).
     rematched: bool,
     severity: Severity,
-    /// Latent severity before the last session (reciprocal influence of symptom change).
-    prev_latent: Option<f64>,
     /// Alliance focus prompted by a low patient rating last session (alliance feedback).
     feedback_focus: f64,
     /// The treatment plan of a not-on-track case was revised with clinical support tools.
@@ -84,12 +87,17 @@ struct CourseState {
 
 impl CourseState {
     /// Before the first session, with the therapist the patient was assigned.
-    fn new(input: &CourseInput<'_>, severity: Severity, intake_latent: f64) -> CourseState {
+    fn new(
+        input: &CourseInput<'_>,
+        severity: Severity,
+        intake_latent: f64,
+        rater_items: [f64; RATER_ITEMS],
+    ) -> CourseState {
         CourseState {
             dyad: Dyad::new(input, input.therapist),
+            rater_items,
             rematched: false,
             severity,
-            prev_latent: None,
             feedback_focus: 0.0,
             revised: false,
             felt: Felt::at_intake(intake_latent),
@@ -104,6 +112,8 @@ struct Opening {
     week: u32,
     therapist: u32,
     latent: f64,
+    /// Latent improvement since intake [instrument SDs].
+    improvement: f64,
     score: f64,
     alert: Alert,
 }
@@ -143,7 +153,7 @@ pub(super) fn therapy_sessions(
 ) -> TreatmentEnd {
     let mech = &input.scenario.mechanisms;
     let pt = &input.patient.traits;
-    let mut state = CourseState::new(input, severity, course.intake_latent);
+    let mut state = CourseState::new(input, severity, course.intake_latent, *weeks.rater_items());
     course.first_therapist = Some(state.dyad.therapist);
     for t in 1..=input.arm.sessions {
         let week = input.scenario.design.session_week(t);
@@ -152,7 +162,7 @@ pub(super) fn therapy_sessions(
         let opening = open_session(input, &mut state, intake, t, week, d);
         let strain = state.dyad.aftermath.strain;
         let behaviour = session_behaviour(&mech.complementarity, &state.dyad.traits, pt, strain, d);
-        let mut alliance = grow_alliance(input, &state, &opening, &behaviour, d);
+        let mut alliance = grow_alliance(input, &mut state, &opening, &behaviour, d);
         let dyad = &mut state.dyad;
         let rupture = rupture_and_repair(input, dyad, &opening, &behaviour, &mut alliance, d);
         dyad.alliance = Some(alliance);
@@ -239,6 +249,7 @@ fn open_session(
         week,
         therapist: state.dyad.therapist,
         latent,
+        improvement: (intake_latent - latent) / inst.sd,
         score,
         alert,
     }
@@ -249,7 +260,7 @@ fn open_session(
 /// challenge. Slots: `BondNoise`, `GoalsNoise`, `TasksNoise`.
 fn grow_alliance(
     input: &CourseInput<'_>,
-    state: &CourseState,
+    state: &mut CourseState,
     o: &Opening,
     b: &Behaviour,
     d: &WeekDraws,
@@ -257,10 +268,11 @@ fn grow_alliance(
     let mech = &input.scenario.mechanisms;
     let arm = input.arm;
     let pt = &input.patient.traits;
-    let dyad = &state.dyad;
     let focus = state.feedback_focus
-        + dyad.aftermath.trust_focus(&mech.repair)
-        + arm.policies.rom.alliance_focus(o.alert);
+        + state.dyad.aftermath.trust_focus(&mech.repair)
+        + arm.policies.rom.alliance_focus(o.alert)
+        + mech.reciprocal.ceiling_gain(o.improvement);
+    let dyad = &mut state.dyad;
     let strain = dyad.aftermath.strain;
     let ceiling = alliance::ceiling(
         &mech.alliance,
@@ -273,10 +285,9 @@ fn grow_alliance(
     let mut a = dyad
         .alliance
         .unwrap_or_else(|| alliance::initial(&mech.alliance, &ceiling, pt));
-    let sd = input.scenario.instrument.sd;
+    alliance::resume_repair(&mut a, &mut dyad.pending_repair);
     let influences = SessionInfluences {
         complementarity_gain: mech.complementarity.bond_gain(b.complementarity),
-        reciprocal_gain: mech.reciprocal.gain(state.prev_latent, o.latent, sd),
         challenge: challenge(arm, o.number),
         rigidity: 1.0 - dyad.traits.flexibility,
     };
@@ -316,6 +327,7 @@ fn rupture_and_repair(
     )
     .map(|r| {
         let deflection = alliance::rupture(&mech.repair, a, &r);
+        dyad.pending_repair = deflection.pending;
         dyad.aftermath.add(&r, &mech.repair);
         r.event(deflection.before, deflection.after_drop)
     });
@@ -339,6 +351,7 @@ fn patient_rating(
         wai_sr_items(
             a,
             input.patient.traits.rating_bias,
+            &state.rater_items[..12],
             &input.scenario.mechanisms.measurement,
             d,
             Slot::WaiPatientSession,
@@ -389,7 +402,6 @@ fn session_symptoms(
     state
         .severity
         .after_session(symptoms, &change, &sc.instrument);
-    state.prev_latent = Some(o.latent);
     change
 }
 
@@ -496,6 +508,7 @@ fn record(
         wai_therapist: wai_total(&wai_sr_items(
             &s.alliance,
             leniency,
+            &state.rater_items[12..],
             meas,
             d,
             Slot::WaiTherapistSession,
