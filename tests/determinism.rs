@@ -126,8 +126,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv 4efff937c032e509
-sessions.csv a162bfd17a7023d6
-summary.csv 40be493f7020e178
-therapists.csv 43e5527e378cfe2d
+patients.csv 17da8ac5504ef9a8
+sessions.csv 0eca436c535cd440
+summary.csv 78b198872156de66
+therapists.csv a40944afb720df7c
 ";
