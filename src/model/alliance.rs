@@ -104,6 +104,23 @@ impl Alliance {
         self.tasks = self.tasks.clamp(0.0, 1.0);
     }
 
+    /// Each component times `k`.
+    fn scaled(&self, k: f64) -> Alliance {
+        Alliance {
+            bond: k * self.bond,
+            goals: k * self.goals,
+            tasks: k * self.tasks,
+        }
+    }
+
+    /// Adds `by` to each component, kept within 0-1 (a repair's restoration).
+    fn raise(&mut self, by: &Alliance) {
+        self.bond += by.bond;
+        self.goals += by.goals;
+        self.tasks += by.tasks;
+        self.clamp();
+    }
+
     /// Lowers each component (a rupture's immediate cost).
     fn lower(&mut self, bond: f64, goals: f64, tasks: f64) {
         self.bond -= bond;
@@ -216,21 +233,13 @@ pub fn rupture(p: &RepairParams, a: &mut Alliance, r: &Rupture) -> Deflection {
     let mut pending = Alliance::default();
     if r.repaired {
         let g = 1.0 + p.corrective_gain;
-        let restore = |level: f64, was: f64| g * (was - level);
         let full = Alliance {
-            bond: restore(a.bond, before.bond),
-            goals: restore(a.goals, before.goals),
-            tasks: restore(a.tasks, before.tasks),
+            bond: g * (before.bond - a.bond),
+            goals: g * (before.goals - a.goals),
+            tasks: g * (before.tasks - a.tasks),
         };
-        let now = p.in_session;
-        a.bond = (a.bond + now * full.bond).min(1.0);
-        a.goals = (a.goals + now * full.goals).min(1.0);
-        a.tasks = (a.tasks + now * full.tasks).min(1.0);
-        pending = Alliance {
-            bond: (1.0 - now) * full.bond,
-            goals: (1.0 - now) * full.goals,
-            tasks: (1.0 - now) * full.tasks,
-        };
+        a.raise(&full.scaled(p.in_session));
+        pending = full.scaled(1.0 - p.in_session);
     }
     Deflection {
         before: before.total(),
@@ -242,9 +251,6 @@ pub fn rupture(p: &RepairParams, a: &mut Alliance, r: &Rupture) -> Deflection {
 /// The rest of a repair, when the dyad meets again: the therapist takes the rupture up and the
 /// alliance regains what the repair left `pending`, which is then spent.
 pub fn resume_repair(a: &mut Alliance, pending: &mut Alliance) {
-    a.bond += pending.bond;
-    a.goals += pending.goals;
-    a.tasks += pending.tasks;
-    a.clamp();
+    a.raise(pending);
     *pending = Alliance::default();
 }
