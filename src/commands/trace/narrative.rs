@@ -99,8 +99,13 @@ fn rupture_event_text(trace: &Trace, r: &SessionRecord, e: &RuptureEvent) -> Str
     if e.repaired {
         let _ = write!(
             s,
-            " and repaired it: the alliance ended the session at {end:.2} ({:.2} before the rupture).",
-            e.alliance_before
+            " and repaired it: the alliance ended the session at {end:.2} ({:.2} before the rupture){}.",
+            e.alliance_before,
+            if repair.in_session < 1.0 && r.status == Status::Active {
+                "; the rest of the repair shows at the next session"
+            } else {
+                ""
+            }
         );
     } else if e.noticed && repair.enabled {
         let _ = write!(
@@ -257,17 +262,35 @@ fn ending_event(trace: &Trace, c: &Course, r: &SessionRecord) -> Option<String> 
             f1(c.final_score),
             end_jump(inst, r.symptom_score, c.final_score)
         )),
-        Status::Ended(Ending::GoodEnough) => Some(
-            format!(
-                "Session {}: ended by agreement at the good-enough level: the score before the session, {}, was below the cut-off ({}) and {} points below intake (reliable change: {} points); end-of-treatment score {}.",
-                r.session,
-                f1(r.symptom_score),
-                num(inst.cutoff, 2),
-                f1(c.intake_score - r.symptom_score),
-                num(inst.rc_threshold, 2),
-                f1(c.final_score)
-            ) + &end_jump(inst, r.symptom_score, c.final_score),
-        ),
+        Status::Ended(Ending::GoodEnough) => {
+            // The criterion is the one the model applied (`attendance::good_enough`): the
+            // patient's felt severity when felt improvement is on, else the measured score.
+            let why = if trace.scenario.mechanisms.felt_improvement.enabled {
+                format!(
+                    "the patient felt well enough (latent severity {} before the session, below the cut-off of {} and {} points below the latent intake severity; reliable change: {} points); the score before the session was {}",
+                    f1(r.symptom_latent),
+                    num(inst.cutoff, 2),
+                    f1(c.intake_latent - r.symptom_latent),
+                    num(inst.rc_threshold, 2),
+                    f1(r.symptom_score)
+                )
+            } else {
+                format!(
+                    "the score before the session, {}, was below the cut-off ({}) and {} points below intake (reliable change: {} points)",
+                    f1(r.symptom_score),
+                    num(inst.cutoff, 2),
+                    f1(c.intake_score - r.symptom_score),
+                    num(inst.rc_threshold, 2)
+                )
+            };
+            Some(
+                format!(
+                    "Session {}: ended by agreement at the good-enough level: {why}; end-of-treatment score {}.",
+                    r.session,
+                    f1(c.final_score)
+                ) + &end_jump(inst, r.symptom_score, c.final_score),
+            )
+        }
         Status::Ended(Ending::DroppedOut) => Some(format!(
             "Session {}: the patient dropped out after this session (alliance {:.2} at its end{}); the last observed score, {}, stands as the final score.",
             r.session,
@@ -356,8 +379,13 @@ fn comparison(trace: &Trace) -> Option<String> {
     } else {
         let (better, worse) = if diff > 0.0 { (a, b) } else { (b, a) };
         format!(
-            "The final score is {} points lower with {} than with {}.",
+            "The final score is {} point{} lower with {} than with {}.",
             f1(diff.abs()),
+            if (diff.abs() - 1.0).abs() < 0.05 {
+                ""
+            } else {
+                "s"
+            },
             better.therapist_label,
             worse.therapist_label
         )
