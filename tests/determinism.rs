@@ -126,8 +126,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv 17da8ac5504ef9a8
-sessions.csv 0eca436c535cd440
+patients.csv d60e769abfa40346
+sessions.csv d2834730e661a492
 summary.csv 78b198872156de66
 therapists.csv a40944afb720df7c
 ";

@@ -74,6 +74,7 @@ pub(crate) const SESSION_COLUMNS: &[&str] = &[
     "symptom_latent",
     "symptom_score",
     "not_on_track",
+    "therapist_view",
     "sudden_gain",
     "status",
 ];
@@ -97,6 +98,10 @@ const PATIENT_OUTCOMES: &[&str] = &[
     "ruptures_reported_by_therapist",
     "ruptures_reported_by_observer",
     "sudden_gains",
+    "judged_deteriorating",
+    "last_therapist_view",
+    "alerted",
+    "alerts_correcting",
     "wai_patient_s3",
     "alliance_s3",
 ];
@@ -332,6 +337,7 @@ impl RowFormat {
                 }
                 l.num(s.symptom_latent, 4).num(s.symptom_score, 0);
                 l.cell(flag(s.not_on_track))
+                    .cell(s.therapist_view.map_or("", |v| v.as_str()))
                     .cell(flag(s.sudden_gain))
                     .cell(s.status.as_str());
                 l.end();
@@ -371,6 +377,10 @@ impl RowFormat {
             .int(c.ruptures_reported_by_therapist)
             .int(c.ruptures_reported_by_observer);
         l.int(c.sudden_gains);
+        l.cell(flag(c.judged_deteriorating))
+            .cell(c.last_view.map_or("", |v| v.as_str()))
+            .cell(flag(c.alerted))
+            .int(c.alerts_correcting);
         match c.wai_patient_s3 {
             Some(w) => l.int(w),
             None => l.cell(""),

@@ -17,6 +17,7 @@ pub mod duration;
 pub mod felt;
 pub mod instrument;
 pub mod interpersonal;
+pub mod judgement;
 pub mod life_events;
 pub mod measures;
 pub mod mistrust;

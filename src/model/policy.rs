@@ -111,11 +111,11 @@ impl Policies {
             not_on_track_share: rom_t.f64("not_on_track_share", 0.5, 0.0, 2.0,
                 "Not on track: improvement since intake below this share of the reliable-change threshold."),
             attunement_boost: rom_t.f64("attunement_boost", 1.0, 0.0, 10.0,
-                "Logit added to the therapist's chance of noticing a rupture while a case is not on track (therapists without feedback miss most deterioration)."),
+                "Logit added to the therapist's chance of noticing a rupture while a case is not on track (therapists without feedback miss most deterioration). Read in every arm: a therapist who sees a patient deteriorating by their own view applies the share `mechanisms.judgement.response` of it."),
             alliance_focus: rom_t.f64("alliance_focus", 1.2, 0.0, 10.0,
-                "Logit added to the alliance ceiling of a not-on-track case: alerted, the therapist attends to the relationship and the fit of the work (F1: d about .15 overall)."),
+                "Logit added to the alliance ceiling of a not-on-track case: alerted, the therapist attends to the relationship and the fit of the work (F1: d about .15 overall). Read in every arm, as `attunement_boost`."),
             dropout_reduction: rom_t.f64("dropout_reduction", 0.3, 0.0, 10.0,
-                "Logit subtracted from the dropout hazard of a not-on-track case (F1: dropout OR 1.19 favouring feedback)."),
+                "Logit subtracted from the dropout hazard of a not-on-track case (F1: dropout OR 1.19 favouring feedback). Read in every arm, as `attunement_boost`."),
             support_alliance_focus: rom_t.f64("support_alliance_focus", 0.0, 0.0, 10.0,
                 "With clinical support tools: further logit added to the alliance ceiling of a not-on-track case, beyond the alert's `alliance_focus`. 0 by default: the alert already turns the therapist to the alliance, and the tools act through repair, retention and the revised plan (F2, F3: docs/calibration.md)."),
             support_repair_boost: rom_t.f64("support_repair_boost", 0.8, 0.0, 10.0,
@@ -172,13 +172,36 @@ impl Policies {
     }
 }
 
-/// Routine outcome monitoring's verdict on a session.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Routine outcome monitoring's verdict on a session, and how strongly the therapist responds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Alert {
     /// The case is not on track: the therapist is alerted.
     pub not_on_track: bool,
     /// The alert comes with clinical support tools.
     pub support: bool,
+    /// Strength of the therapist's response to a case going badly (the share of `alliance_focus`,
+    /// `dropout_reduction` and `attunement_boost` applied): 1 when alerted; when not, the share
+    /// `mechanisms.judgement.response` if the therapist's own view sees the patient
+    /// deteriorating; else 0.
+    pub response: f64,
+}
+
+impl Alert {
+    /// The alert as the therapist acts on it: without an alert, a therapist who sees the
+    /// patient deteriorating by their own judgement responds with strength `own` (0 when their
+    /// view does not see it); an alert brings the full response, correcting the view where it
+    /// missed the case (Lambert et al. 2018; Hannan et al. 2005).
+    pub fn with_own_view(self, own: f64) -> Alert {
+        Alert {
+            response: self.response.max(own),
+            ..self
+        }
+    }
+
+    /// The alert reached a therapist whose own view had not seen the patient deteriorating.
+    pub fn corrects(self, sees_deterioration: bool) -> bool {
+        self.not_on_track && !sees_deterioration
+    }
 }
 
 impl Rom {
@@ -192,27 +215,31 @@ impl Rom {
         Alert {
             not_on_track,
             support: not_on_track && self.clinical_support_tools,
+            response: if not_on_track { 1.0 } else { 0.0 },
         }
     }
 
-    /// Logit added to the alliance ceiling: an alerted therapist attends to the relationship
-    /// (F1), more so with clinical support tools.
+    /// Logit added to the alliance ceiling: an alerted therapist, or one who sees the patient
+    /// deteriorating, attends to the relationship (F1), more so with clinical support tools.
     pub fn alliance_focus(&self, a: Alert) -> f64 {
-        match (a.not_on_track, a.support) {
-            (true, true) => self.alliance_focus + self.support_alliance_focus,
-            (true, false) => self.alliance_focus,
-            _ => 0.0,
-        }
+        a.response * self.alliance_focus
+            + if a.support {
+                self.support_alliance_focus
+            } else {
+                0.0
+            }
     }
 
-    /// Logit subtracted from the dropout hazard of an alerted case (F1), more with clinical
-    /// support tools (F5: they stayed longer).
+    /// Logit subtracted from the dropout hazard of a case the therapist treats as going badly
+    /// (alerted or by their own view; F1), more with clinical support tools (F5: they stayed
+    /// longer).
     pub fn dropout_reduction(&self, a: Alert) -> f64 {
-        match (a.not_on_track, a.support) {
-            (true, true) => self.dropout_reduction + self.support_dropout_reduction,
-            (true, false) => self.dropout_reduction,
-            _ => 0.0,
-        }
+        a.response * self.dropout_reduction
+            + if a.support {
+                self.support_dropout_reduction
+            } else {
+                0.0
+            }
     }
 
     /// Added to the patient's responsiveness once the plan has been revised with clinical
@@ -300,11 +327,7 @@ impl Policies {
     /// the therapist's attention (F4).
     pub fn rupture_modifiers(&self, a: Alert) -> RuptureModifiers {
         RuptureModifiers {
-            notice_boost: if a.not_on_track {
-                self.rom.attunement_boost
-            } else {
-                0.0
-            },
+            notice_boost: a.response * self.rom.attunement_boost,
             repair_boost: if a.support {
                 self.rom.support_repair_boost
             } else {

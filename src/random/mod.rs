@@ -369,8 +369,10 @@ pub enum Slot {
     WaiPatientItems,
     /// First of 12 therapist-rated WAI-SR item errors.
     WaiTherapistItems = Slot::WaiPatientItems as usize + 12,
+    /// What the therapist notices of the patient's change (`mechanisms.judgement`).
+    TherapistImpression = Slot::WaiTherapistItems as usize + 12,
     /// One past the last used slot.
-    End = Slot::WaiTherapistItems as usize + 12,
+    End,
 }
 
 const _: () = assert!((Slot::End as usize) <= WEEK_SLOTS);

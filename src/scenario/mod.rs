@@ -20,6 +20,7 @@ use crate::model::duration::DurationExpectation;
 use crate::model::felt::FeltImprovement;
 use crate::model::instrument::Instrument;
 use crate::model::interpersonal::ComplementarityParams;
+use crate::model::judgement::Judgement;
 use crate::model::measures::MeasurementParams;
 use crate::model::patient::Population;
 use crate::model::rupture::{RepairParams, RuptureParams};
@@ -50,6 +51,7 @@ pub struct Mechanisms {
     pub dropout: DropoutParams,
     pub duration_expectation: DurationExpectation,
     pub felt_improvement: FeltImprovement,
+    pub judgement: Judgement,
     pub measurement: MeasurementParams,
 }
 

@@ -11,6 +11,7 @@ use crate::model::duration::DurationExpectation;
 use crate::model::felt::FeltImprovement;
 use crate::model::instrument::Instrument;
 use crate::model::interpersonal::ComplementarityParams;
+use crate::model::judgement::Judgement;
 use crate::model::life_events::LifeEvents;
 use crate::model::measures::MeasurementParams;
 use crate::model::mistrust::Mistrust;
@@ -249,6 +250,7 @@ fn read_mechanisms(m: &Table<'_>) -> Mechanisms {
         dropout: read_table(sub("dropout"), DropoutParams::read),
         duration_expectation: read_table(sub("duration_expectation"), DurationExpectation::read),
         felt_improvement: read_table(sub("felt_improvement"), FeltImprovement::read),
+        judgement: read_table(sub("judgement"), Judgement::read),
         measurement: read_table(sub("measurement"), MeasurementParams::read),
     }
 }

@@ -15,6 +15,7 @@ mod dose_slope;
 mod dropout;
 mod feedback;
 mod gains;
+mod judgement;
 mod measured;
 mod outcome;
 pub mod render;
@@ -166,6 +167,7 @@ pub const FAMILIES: &[Family] = &[
     rupture::FAMILY,
     therapist::FAMILY,
     feedback::FAMILY,
+    judgement::FAMILY,
 ];
 
 /// Every statistic of the registry, in the docs' order.

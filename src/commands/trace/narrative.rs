@@ -2,6 +2,7 @@
 //! the events of the course in plain words (ruptures, noticing and repair, sudden gains, the
 //! ending) with the numbers behind each, and the comparison of two therapists.
 
+use crate::model::judgement::Verdict;
 use std::fmt::Write as _;
 
 use crate::io::{num, table_2dp};
@@ -206,6 +207,7 @@ fn session_events(trace: &Trace, c: &Course) -> Vec<String> {
     let label = instrument_label(inst);
     let mut events = Vec::new();
     let mut flagged = false;
+    let mut seen_worse = false;
     let mut prev_score = c.intake_score;
     for (i, r) in c.sessions.iter().enumerate() {
         if r.symptom_score - prev_score >= inst.rc_threshold {
@@ -220,7 +222,23 @@ fn session_events(trace: &Trace, c: &Course) -> Vec<String> {
         if r.not_on_track && !flagged {
             flagged = true;
             events.push(format!(
-                "Session {}: routine outcome monitoring flagged the patient as not on track ({label} {} before the session, intake {}).",
+                "Session {}: routine outcome monitoring flagged the patient as not on track ({label} {} before the session, intake {}){}.",
+                r.session,
+                f1(r.symptom_score),
+                f1(c.intake_score),
+                match r.therapist_view {
+                    Some(Verdict::Deteriorating) | None => String::new(),
+                    Some(v) => format!(
+                        "; the alert corrected the therapist's own view, which was \"{}\"",
+                        v.as_str().replace('_', " ")
+                    ),
+                }
+            ));
+        }
+        if r.therapist_view == Some(Verdict::Deteriorating) && !seen_worse {
+            seen_worse = true;
+            events.push(format!(
+                "Session {}: by their own judgement the therapist saw the patient as deteriorating ({label} {} before the session, intake {}).",
                 r.session,
                 f1(r.symptom_score),
                 f1(c.intake_score)

@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::model::alliance::Alliance;
 use crate::model::attendance::Ending;
 use crate::model::instrument::Instrument;
+use crate::model::judgement::Verdict;
 use crate::model::measures::symptom_score;
 use crate::model::patient::{Patient, PatientTraits};
 use crate::model::rupture::RuptureEvent;
@@ -73,6 +74,9 @@ pub struct SessionRecord {
     /// Measured score before the session.
     pub symptom_score: f64,
     pub not_on_track: bool,
+    /// The therapist's own view of progress before the session (none when
+    /// `mechanisms.judgement` is off).
+    pub therapist_view: Option<Verdict>,
     /// A sudden gain happened in the week after this session (latent event).
     pub sudden_gain: bool,
     pub status: Status,
@@ -100,6 +104,14 @@ pub struct Course {
     pub ruptures_reported_by_therapist: u32,
     pub ruptures_reported_by_observer: u32,
     pub sudden_gains: u32,
+    /// The therapist judged the patient deteriorating, by their own view, at some session.
+    pub judged_deteriorating: bool,
+    /// The therapist's own view at the last attended session.
+    pub last_view: Option<Verdict>,
+    /// Outcome monitoring flagged the case not on track at some session.
+    pub alerted: bool,
+    /// Alerts that reached a therapist whose own view had not seen the patient deteriorating.
+    pub alerts_correcting: u32,
     /// Patient-rated WAI-SR total at session 3, if attended.
     pub wai_patient_s3: Option<u32>,
     /// Latent alliance at session 3, if attended.
@@ -229,6 +241,10 @@ fn intake(
         ruptures_reported_by_therapist: 0,
         ruptures_reported_by_observer: 0,
         sudden_gains: 0,
+        judged_deteriorating: false,
+        last_view: None,
+        alerted: false,
+        alerts_correcting: 0,
         wai_patient_s3: None,
         alliance_s3: None,
         first_therapist: None,
@@ -352,6 +368,7 @@ impl SessionRecord {
             symptom_latent: latent,
             symptom_score: score,
             not_on_track: false,
+            therapist_view: None,
             sudden_gain: false,
             status,
         }

@@ -9,7 +9,7 @@
 //!
 //! | step | function | slots |
 //! |------|----------|-------|
-//! | 1. score before the session, outcome-monitoring alert | `open_session` | `ScoreError` |
+//! | 1. score before the session, the therapist's view, outcome-monitoring alert | `open_session` | `ScoreError`, `TherapistImpression` |
 //! | 2. behaviour and complementarity | `interpersonal::session_behaviour` | `TherapistWarmth`, `TherapistDominance`, `PatientWarmth`, `PatientDominance` |
 //! | 3. alliance growth | `grow_alliance` | `BondNoise`, `GoalsNoise`, `TasksNoise` |
 //! | 4. rupture, detection and repair | `rupture_and_repair` | `RuptureOccurs`, `RuptureType`, `RuptureSeverity`, `PatientReports`, `ObserverReports`, `TherapistNotices`, `FeedbackNotice`, `Repair` |
@@ -33,6 +33,7 @@ use crate::model::attendance::{self, Ending};
 use crate::model::duration::DurationExpectation;
 use crate::model::felt::Felt;
 use crate::model::interpersonal::{Behaviour, session_behaviour};
+use crate::model::judgement::{ProgressView, Verdict};
 use crate::model::measures::{observer_alliance, symptom_score, wai_sr_items, wai_total};
 use crate::model::policy::{self, Alert, PoorAllianceAction};
 use crate::model::rupture::{self, Aftermath, RuptureEvent};
@@ -53,6 +54,8 @@ struct Dyad {
     aftermath: Aftermath,
     /// What the repair of last session's rupture restores when they meet again.
     pending_repair: Alliance,
+    /// The therapist's view of the patient's progress (none before their first session).
+    view: Option<ProgressView>,
 }
 
 impl Dyad {
@@ -65,6 +68,7 @@ impl Dyad {
             alliance: None,
             aftermath: Aftermath::default(),
             pending_repair: Alliance::default(),
+            view: None,
         }
     }
 }
@@ -116,6 +120,8 @@ struct Opening {
     improvement: f64,
     score: f64,
     alert: Alert,
+    /// The therapist's own view of the patient's progress, formed before the alert.
+    view: Option<Verdict>,
 }
 
 /// The session's rupture hazard and its rupture, if any.
@@ -219,8 +225,9 @@ fn challenge(arm: &Arm, t: u32) -> f64 {
 }
 
 /// Step 1, before the session: the patient's felt severity takes in the past week, then the
-/// symptom score and the outcome-monitoring alert; clinical support tools, once used, leave the
-/// plan revised. `intake` is the intake score and latent severity. Slot: `ScoreError`.
+/// symptom score, the therapist's own view of progress and the outcome-monitoring alert that may
+/// correct it; clinical support tools, once used, leave the plan revised. `intake` is the intake
+/// score and latent severity. Slots: `ScoreError`, `TherapistImpression`.
 fn open_session(
     input: &CourseInput<'_>,
     state: &mut CourseState,
@@ -238,20 +245,26 @@ fn open_session(
         .update(&mech.felt_improvement, inst, intake_latent, latent);
     let meas = &mech.measurement;
     let score = symptom_score(inst, latent, d.z(Slot::ScoreError), meas);
+    let improvement = (intake_latent - latent) / inst.sd;
+    let dyad = &mut state.dyad;
+    dyad.view = mech.judgement.update(dyad.view, improvement, d);
+    let view = dyad.view.map(|v| v.verdict);
     let alert = input
         .arm
         .policies
         .rom
-        .alert(t, intake_score - score, inst.rc_threshold);
+        .alert(t, intake_score - score, inst.rc_threshold)
+        .with_own_view(mech.judgement.response_to(view));
     state.revised |= alert.support;
     Opening {
         number: t,
         week,
         therapist: state.dyad.therapist,
         latent,
-        improvement: (intake_latent - latent) / inst.sd,
+        improvement,
         score,
         alert,
+        view,
     }
 }
 
@@ -421,6 +434,11 @@ fn tally(course: &mut Course, s: &Session) {
     }
     course.sessions_attended = s.opening.number;
     course.sudden_gains += u32::from(s.sudden_gain);
+    let own = s.opening.view == Some(Verdict::Deteriorating);
+    course.judged_deteriorating |= own;
+    course.last_view = s.opening.view;
+    course.alerted |= s.opening.alert.not_on_track;
+    course.alerts_correcting += u32::from(s.opening.alert.corrects(own));
 }
 
 /// Step 7, coming back: the planned end, then the poor-alliance rule (stop, or re-match to a
@@ -522,6 +540,7 @@ fn record(
         symptom_latent: o.latent,
         symptom_score: o.score,
         not_on_track: o.alert.not_on_track,
+        therapist_view: o.view,
         sudden_gain: s.sudden_gain,
         status,
     }
