@@ -36,19 +36,27 @@ fn deteriorated(os: &[PatientOutcome], sc: &bordin::scenario::Scenario) -> Vec<u
         .collect()
 }
 
+/// Among the reliably deteriorated patients, the share whose therapist's view at the last
+/// session was "deteriorating" (J1), and its SE.
+fn seen_deteriorating(os: &[PatientOutcome], sc: &bordin::scenario::Scenario) -> (f64, f64) {
+    let seen: Vec<f64> = deteriorated(os, sc)
+        .iter()
+        .map(|&i| flag(os[i].course.last_view == Some(Verdict::Deteriorating)))
+        .collect();
+    mean_se(&seen)
+}
+
 /// Without monitoring, the therapist's view at the last session sees at most a minority of the
 /// reliably deteriorated patients; with monitoring, most of them are flagged, and most alerts
 /// reach a therapist whose own view had missed the case (J1, J3).
 #[test]
 fn without_monitoring_therapists_miss_most_deteriorating_patients() {
     let (os, sc) = run(&[]);
-    let worse = deteriorated(&os, &sc);
-    assert!(worse.len() > 100, "{} deteriorated patients", worse.len());
-    let seen: Vec<f64> = worse
-        .iter()
-        .map(|&i| flag(os[i].course.last_view == Some(Verdict::Deteriorating)))
-        .collect();
-    let (r, se) = mean_se(&seen);
+    assert!(
+        deteriorated(&os, &sc).len() > 100,
+        "too few deteriorated patients"
+    );
+    let (r, se) = seen_deteriorating(&os, &sc);
     assert!(
         r + 3.0 * se < 0.5,
         "share of deteriorated patients the therapist saw deteriorating {r:.3} (se {se:.3})"
@@ -130,12 +138,7 @@ fn the_therapists_view_follows_the_patient_with_optimism() {
     );
 
     let (dark, sc) = run(&["mechanisms.judgement.optimism=-0.75"]);
-    let worse = deteriorated(&dark, &sc);
-    let seen: Vec<f64> = worse
-        .iter()
-        .map(|&i| flag(dark[i].course.last_view == Some(Verdict::Deteriorating)))
-        .collect();
-    let (p, pse) = mean_se(&seen);
+    let (p, pse) = seen_deteriorating(&dark, &sc);
     assert!(
         p - 3.0 * pse > 0.5,
         "a pessimistic therapist sees {p:.3} of the deteriorated patients"
