@@ -126,8 +126,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv d60e769abfa40346
-sessions.csv d2834730e661a492
-summary.csv 78b198872156de66
-therapists.csv a40944afb720df7c
+patients.csv 9e1375b6e2a2860c
+sessions.csv c8fd9241a344e11a
+summary.csv 420334dbf80ae277
+therapists.csv ffe194f20804ed21
 ";

@@ -8,9 +8,10 @@ mod common;
 
 use bordin::model::alliance::{self, Alliance};
 use bordin::model::attendance::Ending;
+use bordin::model::engagement::REFERENCE_MOTIVATION;
 use bordin::model::interpersonal::session_behaviour;
 use bordin::model::rupture::{self, RuptureKind, RuptureModifiers};
-use bordin::model::symptoms::{SessionEffect, WeekChange, week_change};
+use bordin::model::symptoms::{REFERENCE_EXPECTANCY, SessionEffect, WeekChange, week_change};
 use bordin::random::{Slot, Streams, WEEK_SLOTS, WeekDraws};
 use common::{mean_se, outcomes, pearson, scenario};
 
@@ -252,10 +253,11 @@ fn mistrust_makes_a_poor_alliance_harmful() {
             alliance,
             technique: 0.0,
             common_factors: 1.0,
-            expectancy: 0.0,
+            expectancy: REFERENCE_EXPECTANCY,
             rigid_strain: 0.0,
             responsiveness: 1.0,
             mistrust,
+            motivation: REFERENCE_MOTIVATION,
         };
         one_session(switch, effect).common_factor
     };
@@ -349,10 +351,11 @@ fn technique_on_a_strained_alliance_harms() {
             alliance,
             technique: 0.07,
             common_factors: 1.0,
-            expectancy: 0.0,
+            expectancy: REFERENCE_EXPECTANCY,
             rigid_strain,
             responsiveness: 1.0,
             mistrust: 0.0,
+            motivation: REFERENCE_MOTIVATION,
         };
         one_session(switch, effect).technique
     };
@@ -379,38 +382,39 @@ fn technique_on_a_strained_alliance_harms() {
 /// Severe life events (Brown & Harris 1978; Hammen 2005): with events, more patients are
 /// reliably worse at the end assessment than without, and more so when their impact lasts
 /// (`persistence`) than when it passes. Run with frequent events (weekly probability .03) so the
-/// difference is large against its Monte Carlo error; same seed throughout.
+/// difference is large against its Monte Carlo error. Same seed throughout, so the runs share
+/// their patients and draws (common random numbers) and each difference's SE is the paired one.
 #[test]
 fn severe_life_events_make_some_patients_worse() {
-    let deteriorated = |keys: &[&str]| {
+    let deteriorated = |keys: &[&str]| -> Vec<f64> {
         let mut k = vec![
             "run.patients=4000",
             "mechanisms.life_events.weekly_probability=0.03",
         ];
         k.extend_from_slice(keys);
         let sc = scenario(&k);
-        let o = outcomes(&sc, false, false);
         let rc = sc.instrument.rc_threshold;
-        let n = o.len() as f64;
-        let p = o
+        outcomes(&sc, false, false)
             .iter()
-            .filter(|x| x.course.post_score - x.course.intake_score >= rc)
-            .count() as f64
-            / n;
-        (p, (p * (1.0 - p) / n).sqrt())
+            .map(|x| f64::from(u8::from(x.course.post_score - x.course.intake_score >= rc)))
+            .collect()
     };
-    let (on, se_on) = deteriorated(&[]);
-    let (off, se_off) = deteriorated(&["mechanisms.life_events.enabled=false"]);
-    let (passing, _) = deteriorated(&["mechanisms.life_events.persistence=0"]);
-    // Differences of shares of about .05 from 4000 patients: SE at most about .005.
-    let se = (se_on * se_on + se_off * se_off).sqrt();
+    let paired = |a: &[f64], b: &[f64]| {
+        let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+        mean_se(&d)
+    };
+    let on = deteriorated(&[]);
+    let off = deteriorated(&["mechanisms.life_events.enabled=false"]);
+    let passing = deteriorated(&["mechanisms.life_events.persistence=0"]);
+    let (events, se) = paired(&on, &off);
     assert!(
-        on - off > 4.0 * se,
-        "events {on} against none {off} (se {se})"
+        events > 4.0 * se,
+        "events add {events} deteriorations (se {se})"
     );
+    let (lasting, se) = paired(&on, &passing);
     assert!(
-        on - passing > 4.0 * se,
-        "lasting {on} against passing {passing}"
+        lasting > 4.0 * se,
+        "lasting impact adds {lasting} (se {se})"
     );
 }
 
@@ -627,4 +631,44 @@ fn ruptures_are_events_above_the_marker_threshold() {
         without.len()
     );
     assert!(without.len() > with.len());
+}
+
+/// Engagement (Krebs et al. 2018, K7; Mausbach et al. 2010): a motivated patient takes more
+/// from a session on an adequate alliance than an unmotivated one, through common factors and
+/// technique; the harm of a poor alliance does not depend on motivation; off, motivation changes
+/// nothing in the session.
+#[test]
+fn motivated_patients_take_more_from_a_session() {
+    let change = |alliance: f64, motivation: f64, switch: &str| {
+        let effect = SessionEffect {
+            session: 6,
+            alliance,
+            technique: 0.05,
+            common_factors: 1.0,
+            expectancy: REFERENCE_EXPECTANCY,
+            rigid_strain: 0.0,
+            responsiveness: 1.0,
+            mistrust: 0.0,
+            motivation,
+        };
+        let c = one_session(switch, effect);
+        (c.common_factor, c.technique)
+    };
+    let on = "mechanisms.engagement.enabled=true";
+    let off = "mechanisms.engagement.enabled=false";
+    let (keen, reluctant) = (change(0.8, 0.9, on), change(0.8, 0.3, on));
+    assert!(
+        keen.0 < reluctant.0 && reluctant.0 < 0.0,
+        "common factor: {keen:?} vs {reluctant:?}"
+    );
+    assert!(
+        keen.1 < reluctant.1 && reluctant.1 < 0.0,
+        "technique: {keen:?} vs {reluctant:?}"
+    );
+    let (keen_harm, reluctant_harm) = (change(0.3, 0.9, on).0, change(0.3, 0.3, on).0);
+    assert!(
+        keen_harm > 0.0 && keen_harm == reluctant_harm,
+        "harm: {keen_harm} vs {reluctant_harm}"
+    );
+    assert_eq!(change(0.8, 0.9, off), change(0.8, 0.3, off));
 }

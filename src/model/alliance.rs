@@ -15,6 +15,8 @@ use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
+use crate::model::attachment::REFERENCE_ATTACHMENT;
+use crate::model::engagement::REFERENCE_MOTIVATION;
 use crate::model::patient::PatientTraits;
 use crate::model::rupture::{RepairParams, Rupture, RuptureKind};
 use crate::model::therapist::TherapistTraits;
@@ -29,6 +31,8 @@ pub struct AllianceParams {
     pub warmth_weight: f64,
     pub distress_weight: f64,
     pub avoidance_weight: f64,
+    pub anxiety_weight: f64,
+    pub motivation_weight: f64,
     pub strain_weight: f64,
     pub growth_rate: f64,
     pub initial_level: f64,
@@ -53,7 +57,9 @@ impl AllianceParams {
             capacity_weight: t.f64("capacity_weight", 0.3, -5.0, 5.0, "Logit gain of the ceiling per SD of patient alliance capacity (Zilcha-Mano 2017, W5)."),
             warmth_weight: t.f64("warmth_weight", 0.5, -5.0, 5.0, "Logit gain of the ceiling per unit of therapist warmth."),
             distress_weight: t.f64("distress_weight", 0.6, -5.0, 5.0, "Logit loss of the ceiling per unit of patient interpersonal distress."),
-            avoidance_weight: t.f64("avoidance_weight", 0.5, -5.0, 5.0, "Logit loss of the bond ceiling per unit of attachment avoidance."),
+            avoidance_weight: t.f64("avoidance_weight", 2.2, -5.0, 5.0, "Logit loss of the bond ceiling per unit of attachment avoidance above 0.4: avoidant patients keep their distance (Notsu et al. 2024, K2)."),
+            anxiety_weight: t.f64("anxiety_weight", 1.0, -5.0, 5.0, "Logit loss of the bond ceiling per unit of attachment anxiety above 0.4: anxious patients fear rejection and trust less (Notsu et al. 2024, K1)."),
+            motivation_weight: t.f64("motivation_weight", 0.5, -5.0, 5.0, "Logit gain of the goals and tasks ceilings per unit of motivation above 0.67: patients ready to change agree more readily on what to work on and how (Connors et al. 2000, K9)."),
             strain_weight: t.f64("strain_weight", 0.8, 0.0, 10.0, "Logit loss of the ceiling per unit of lasting strain from unrepaired ruptures."),
             growth_rate: t.f64("growth_rate", 0.25, 0.0, 1.0, "Share of the gap to the ceiling closed per session."),
             initial_level: t.f64("initial_level", 0.8, 0.0, 1.5, "Alliance at the first session as a share of the ceiling, for average expectancy."),
@@ -157,10 +163,13 @@ pub fn ceiling(
         - p.strain_weight * strain;
     let fit = 1.0 - (pt.preference - structure).abs();
     let agreement = 1.0 - p.preference_weight * (1.0 - fit);
+    let insecurity = p.avoidance_weight * (pt.attachment_avoidance - REFERENCE_ATTACHMENT)
+        + p.anxiety_weight * (pt.attachment_anxiety - REFERENCE_ATTACHMENT);
+    let readiness = p.motivation_weight * (pt.motivation - REFERENCE_MOTIVATION);
     Ceiling {
-        bond: logistic(base - p.avoidance_weight * (pt.attachment_avoidance - 0.4)),
-        goals: logistic(base) * agreement,
-        tasks: logistic(base) * agreement,
+        bond: logistic(base - insecurity),
+        goals: logistic(base + readiness) * agreement,
+        tasks: logistic(base + readiness) * agreement,
     }
 }
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
+use crate::model::engagement::REFERENCE_MOTIVATION;
 use crate::model::felt::{Felt, FeltImprovement};
 use crate::model::instrument::Instrument;
 use crate::model::treatment::{Design, EndingRule};
@@ -94,7 +95,7 @@ impl DropoutParams {
                 } else {
                     0.0
                 }
-                + self.motivation_weight * (0.67 - motivation)
+                + self.motivation_weight * (REFERENCE_MOTIVATION - motivation)
                 + self.improvement_weight * improvement_sd
                 + expectation_logit
                 - reduction,

@@ -33,7 +33,7 @@ impl LifeEvents {
     pub fn read(t: &Table<'_>) -> Self {
         LifeEvents {
             enabled: t.bool("enabled", true, "Severe life events (loss, separation, job loss) raise severity and leave lasting difficulties (Brown & Harris 1978; Kendler et al. 1999; Hammen 2005): one source of deterioration (O1). Off: only the passing minor stresses of the natural course (`natural_course.enabled = false` switches severe events off too)."),
-            weekly_probability: t.f64("weekly_probability", 0.002, 0.0, 1.0, "Weekly probability of a severe life event (about one patient in ten meets one in a year; about a third of the women in Brown & Harris's community sample did)."),
+            weekly_probability: t.f64("weekly_probability", 0.004, 0.0, 1.0, "Weekly probability of a severe life event: about one patient in five meets one in a year (a third of the women in Brown & Harris's community sample did; depressed patients generate more: Hammen 1991)."),
             size: t.f64("size", 2.5, 0.0, 10.0, "Mean impact of a severe event [instrument SDs]; impacts are exponential."),
             persistence: t.f64("persistence", 0.5, 0.0, 1.0, "Share of the impact that moves the personal set point: the chronic difficulties a severe event leaves behind."),
         }

@@ -53,19 +53,19 @@ declare_traits! {
         range: UNIT,
         default: unit(2.0, 3.0),
         words: Some("interpersonal distress"),
-        doc: "Interpersonal distress, 0-1: lowers the alliance ceiling (W5). It does not change the within-patient alliance-symptom link, which W1 finds stronger in patients with personality problems.",
+        doc: "Interpersonal distress, 0-1: lowers the alliance ceiling (W5, K10). It does not change the within-patient alliance-symptom link, which W1 finds stronger in patients with personality problems.",
     }
     attachment_anxiety / AttachmentAnxiety {
         range: UNIT,
         default: unit(2.0, 3.0),
         words: Some("attachment anxiety"),
-        doc: "Attachment anxiety, 0-1: raises the rupture hazard (the type of a rupture follows `withdrawal_tendency` alone).",
+        doc: "Attachment anxiety, 0-1: lowers the bond's ceiling and raises the rupture hazard (K1), and raises the set point of the natural course (`mechanisms.attachment`, K3). The type of a rupture follows `withdrawal_tendency` alone.",
     }
     attachment_avoidance / AttachmentAvoidance {
         range: UNIT,
         default: unit(2.0, 3.0),
         words: Some("attachment avoidance"),
-        doc: "Attachment avoidance, 0-1: lowers the ceiling the bond grows towards (the type of a rupture follows `withdrawal_tendency` alone).",
+        doc: "Attachment avoidance, 0-1: lowers the ceiling the bond grows towards (K2, K4; the type of a rupture follows `withdrawal_tendency` alone).",
     }
     alliance_capacity / AllianceCapacity {
         range: Range::Between(-4.0, 4.0),
@@ -77,13 +77,13 @@ declare_traits! {
         range: UNIT,
         default: unit(3.0, 2.0),
         words: Some("expectancy"),
-        doc: "Expectancy and hope, 0-1: improvement between booking and the first session and early in therapy (D3; Wampold 1997, as cited by Gurton 2015).",
+        doc: "Expectancy and hope, 0-1: improvement between booking and the first session and early in therapy (D3; Wampold 1997, as cited by Gurton 2015), a higher starting alliance (K6) and more benefit from each session's relationship (`expectancy.benefit_weight`, K5).",
     }
     motivation / Motivation {
         range: UNIT,
         default: unit(4.0, 2.0),
         words: Some("motivation"),
-        doc: "Motivation, 0-1: low motivation raises dropout (a model assumption; Wampold & Flückiger 2023 relate low motivation to a poorer alliance, which predicts dropout: P4).",
+        doc: "Motivation (readiness for change), 0-1: engagement with the work of therapy (`mechanisms.engagement`, K7), readier agreement on goals and tasks (K9); low motivation raises dropout (K8).",
     }
     rupture_sensitivity / RuptureSensitivity {
         range: UNIT,
@@ -111,9 +111,9 @@ declare_traits! {
     }
     responsiveness / Responsiveness {
         range: Range::Between(0.0, 10.0),
-        default: Shape::Lognormal { meanlog: -0.125, sdlog: 0.5 },
+        default: Shape::Lognormal { meanlog: -0.08, sdlog: 0.4 },
         words: None,
-        doc: "How strongly symptoms respond to therapy: a multiplier of the common-factor (benefit and harm), technique and sudden-gain effects of each session, mean about 1. Heterogeneity of response beyond the alliance: early responders and sudden gainers end better (E1, S4) and the dose-effect curve flattens (D1-D2). `fixed(1.0)` removes it.",
+        doc: "How strongly symptoms respond to therapy: a multiplier of the common-factor (benefit and harm), technique and sudden-gain effects of each session, mean about 1. Heterogeneity of response beyond the alliance, motivation and expectancy (which `mechanisms.engagement` and `mechanisms.expectancy` model): early responders and sudden gainers end better (E1, S4) and the dose-effect curve flattens (D1-D2). `fixed(1.0)` removes it.",
     }
     mistrust / Mistrust {
         range: UNIT,

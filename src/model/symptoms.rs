@@ -14,6 +14,8 @@ use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
+use crate::model::attachment::Attachment;
+use crate::model::engagement::Engagement;
 use crate::model::life_events::LifeEvents;
 use crate::model::mistrust::Mistrust;
 use crate::model::technique_harm::TechniqueHarm;
@@ -57,6 +59,25 @@ pub struct Expectancy {
     pub pre_treatment: f64,
     pub early: f64,
     pub decay_sessions: f64,
+    pub benefit_weight: f64,
+}
+
+/// Expectancy (0-1) at which it neither adds to nor takes from a session's benefit: the mean of
+/// the default population's `expectancy` (beta(3, 2), mean .6).
+pub const REFERENCE_EXPECTANCY: f64 = 0.6;
+
+impl Expectancy {
+    /// The factor on a session's common-factor benefit for a patient whose expectancy (times the
+    /// arm's) is `expectancy`: hope as one pathway of the contextual model (Wampold & Imel 2015),
+    /// so that outcome expectations predict outcome (Constantino et al. 2018, K5). Technique's
+    /// effect does not depend on it.
+    pub fn benefit_factor(&self, expectancy: f64) -> f64 {
+        if self.enabled {
+            (1.0 + self.benefit_weight * (expectancy - REFERENCE_EXPECTANCY)).max(0.0)
+        } else {
+            1.0
+        }
+    }
 }
 
 /// Sudden gains (Tang & DeRubeis 1999, S1-S5).
@@ -112,6 +133,7 @@ impl Expectancy {
             pre_treatment: t.f64("pre_treatment", 0.05, 0.0, 1.0, "Share of remaining severity removed per waiting week at expectancy 1 (improvement between booking and session 1, D3)."),
             early: t.f64("early", 0.05, 0.0, 1.0, "Share of remaining severity removed per session at expectancy 1 in session 1, fading after."),
             decay_sessions: t.f64("decay_sessions", 3.0, 0.1, 100.0, "Sessions over which the early expectancy effect fades by a factor e."),
+            benefit_weight: t.f64("benefit_weight", 2.0, 0.0, 10.0, "Change of every session's common-factor benefit (above the harm threshold) per unit of expectancy above 0.6, as a share: patients who expect therapy to help take more from the relationship (the contextual model's expectancy pathway; Constantino et al. 2018, K5)."),
         }
     }
 }
@@ -136,6 +158,8 @@ pub struct SymptomParams {
     pub expectancy: Expectancy,
     pub sudden: SuddenGains,
     pub mistrust: Mistrust,
+    pub engagement: Engagement,
+    pub attachment: Attachment,
     pub technique_harm: TechniqueHarm,
     pub life_events: LifeEvents,
 }
@@ -159,6 +183,8 @@ pub struct SessionEffect {
     pub responsiveness: f64,
     /// The patient's mistrust (0-1): see [`Mistrust`].
     pub mistrust: f64,
+    /// The patient's motivation (0-1): see [`Engagement`].
+    pub motivation: f64,
 }
 
 /// A week's change, by source [instrument points; negative = improvement].
@@ -237,6 +263,8 @@ pub fn week_change(
         c.expectancy = -room * p.expectancy.pre_treatment * waiting_expectancy;
     }
     if let Some(s) = session {
+        let engagement = p.engagement.factor(s.motivation);
+        let hope = p.expectancy.benefit_factor(s.expectancy);
         if p.common.enabled {
             let mut drive = s.alliance - p.common.harm_threshold;
             if drive < 0.0 {
@@ -245,6 +273,8 @@ pub fn week_change(
                 } else {
                     0.0
                 };
+            } else {
+                drive *= engagement * hope;
             }
             c.common_factor = -room * p.common.weight * s.common_factors * drive * s.responsiveness;
         }
@@ -252,8 +282,8 @@ pub fn week_change(
         if p.technique.enabled {
             let rigid = 1.0 - p.technique.rigidity_penalty * s.rigid_strain.min(1.0);
             let harm = p.technique_harm.harm(s.technique, s.rigid_strain, g);
-            c.technique =
-                -room * s.technique * g * rigid * s.responsiveness + room * harm * s.responsiveness;
+            c.technique = -room * s.technique * g * rigid * engagement * s.responsiveness
+                + room * harm * s.responsiveness;
         }
         if p.expectancy.enabled {
             let fade = (-(f64::from(s.session) - 1.0) / p.expectancy.decay_sessions).exp();

@@ -6,8 +6,10 @@
 use crate::config::reader::{self, Ctx, Node, Seg, Table, Value};
 use crate::error::{Diagnostic, Location, ScenarioError};
 use crate::model::alliance::{AllianceParams, ReciprocalParams};
+use crate::model::attachment::Attachment;
 use crate::model::attendance::DropoutParams;
 use crate::model::duration::DurationExpectation;
+use crate::model::engagement::Engagement;
 use crate::model::felt::FeltImprovement;
 use crate::model::instrument::Instrument;
 use crate::model::interpersonal::ComplementarityParams;
@@ -244,6 +246,8 @@ fn read_mechanisms(m: &Table<'_>) -> Mechanisms {
             expectancy: read_table(sub("expectancy"), Expectancy::read),
             sudden: read_table(sub("sudden_gains"), SuddenGains::read),
             mistrust: read_table(sub("mistrust"), Mistrust::read),
+            engagement: read_table(sub("engagement"), Engagement::read),
+            attachment: read_table(sub("attachment"), Attachment::read),
             technique_harm: read_table(sub("technique_harm"), TechniqueHarm::read),
             life_events: read_table(sub("life_events"), LifeEvents::read),
         },

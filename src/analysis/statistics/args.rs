@@ -4,6 +4,9 @@
 
 use super::{Arg, ArgKind, Statistic, StatisticError, find};
 use crate::model::attendance::Ending;
+use crate::model::patient::{PatientTrait, PatientTraits};
+use crate::model::therapist::{TherapistTrait, TherapistTraits};
+use crate::model::traits::Traits;
 use crate::scenario::Scenario;
 
 /// The endings an `ending` argument may name.
@@ -128,6 +131,25 @@ impl<'a> Args<'a> {
             .ok_or_else(|| self.bad(e, ArgKind::Ending))
     }
 
+    /// The patient trait argument `i` names.
+    pub fn patient_trait(&self, i: usize) -> Result<PatientTrait, StatisticError> {
+        self.trait_named::<PatientTraits>(i, ArgKind::PatientTrait)
+    }
+
+    /// The therapist trait argument `i` names.
+    pub fn therapist_trait(&self, i: usize) -> Result<TherapistTrait, StatisticError> {
+        self.trait_named::<TherapistTraits>(i, ArgKind::TherapistTrait)
+    }
+
+    fn trait_named<T: Traits>(&self, i: usize, kind: ArgKind) -> Result<T::Id, StatisticError> {
+        let key = self.value(i, kind)?;
+        T::DECLS
+            .iter()
+            .find(|d| d.key == key)
+            .map(|d| d.id)
+            .ok_or_else(|| self.bad(key, kind))
+    }
+
     /// The number written into the name where the registry's name has `{n}`.
     pub fn number(&self) -> Result<usize, StatisticError> {
         let prefix = self.statistic.name.trim_end_matches("{n}");
@@ -155,3 +177,24 @@ pub const TWO_ARMS: &[Arg] = &[
         kind: ArgKind::Arm,
     },
 ];
+
+/// The argument list of a statistic of one patient trait.
+pub const PATIENT_TRAIT: &[Arg] = &[Arg {
+    name: "trait",
+    kind: ArgKind::PatientTrait,
+}];
+
+/// The argument list of a statistic of one therapist trait.
+pub const THERAPIST_TRAIT: &[Arg] = &[Arg {
+    name: "trait",
+    kind: ArgKind::TherapistTrait,
+}];
+
+/// The scenario keys of an agent's traits, each in backticks, comma-separated.
+pub fn keys<T: Traits>() -> String {
+    T::DECLS
+        .iter()
+        .map(|d| format!("`{}`", d.key))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -22,9 +22,12 @@ pub mod render;
 mod rupture;
 pub mod sample;
 mod therapist;
+mod traits;
 
 use crate::config::reader::edit_distance;
 use crate::model::instrument::Instrument;
+use crate::model::patient::PatientTraits;
+use crate::model::therapist::TherapistTraits;
 use crate::scenario::Scenario;
 use crate::sim::engine::PatientOutcome;
 use args::Args;
@@ -85,6 +88,10 @@ pub enum ArgKind {
     Stratum,
     /// An ending of treatment, as `patients.csv` writes it.
     Ending,
+    /// A patient trait, by its scenario key.
+    PatientTrait,
+    /// A therapist trait, by its scenario key.
+    TherapistTrait,
 }
 
 impl std::fmt::Display for ArgKind {
@@ -99,6 +106,12 @@ impl std::fmt::Display for ArgKind {
                     .map(|e| format!("`{}`", e.as_str()))
                     .collect();
                 write!(f, "an ending ({})", names.join(", "))
+            }
+            ArgKind::PatientTrait => {
+                write!(f, "a patient trait ({})", args::keys::<PatientTraits>())
+            }
+            ArgKind::TherapistTrait => {
+                write!(f, "a therapist trait ({})", args::keys::<TherapistTraits>())
             }
         }
     }
@@ -168,6 +181,7 @@ pub const FAMILIES: &[Family] = &[
     therapist::FAMILY,
     feedback::FAMILY,
     judgement::FAMILY,
+    traits::FAMILY,
 ];
 
 /// Every statistic of the registry, in the docs' order.

@@ -31,6 +31,8 @@ fn example_call(s: &super::Statistic, n: usize) -> String {
             ArgKind::ArmOrControls => "controls",
             ArgKind::Stratum => "good",
             ArgKind::Ending => "completed",
+            ArgKind::PatientTrait => "motivation",
+            ArgKind::TherapistTrait => "fis",
         });
     }
     call
@@ -110,4 +112,11 @@ fn errors_say_what_is_wrong_and_what_was_meant() {
     assert!(err("ending_share:cbt:finished").contains("`finished` is not an ending"));
     assert!(err("improved_by_session_x").contains("`x` is not a session number"));
     assert!(err("dropout:cbt").contains("takes 0 argument(s), found 1"));
+    let trait_err = err("trait_outcome_r:hope");
+    assert!(
+        trait_err.contains("`hope` is not a patient trait") && trait_err.contains("`expectancy`"),
+        "{trait_err}"
+    );
+    assert!(err("therapist_trait_alliance_r:motivation").contains("is not a therapist trait"));
+    assert!(err("trait_alliance_r").contains("needs a patient trait"));
 }

@@ -14,6 +14,7 @@ mod session;
 use serde::Serialize;
 
 use crate::model::alliance::Alliance;
+use crate::model::attachment::Attachment;
 use crate::model::attendance::Ending;
 use crate::model::instrument::Instrument;
 use crate::model::judgement::Verdict;
@@ -145,9 +146,10 @@ struct Severity {
 impl Severity {
     /// At intake: the set point lies the patient's `set_point` share of the way from the
     /// functional population's mean to the intake severity.
-    fn at_intake(inst: &Instrument, pt: &PatientTraits) -> Severity {
+    fn at_intake(inst: &Instrument, pt: &PatientTraits, attachment: &Attachment) -> Severity {
         let latent = pt.intake_severity;
-        let set_point = (inst.functional_mean + pt.set_point * (latent - inst.functional_mean))
+        let share = attachment.set_point(pt.set_point, pt.attachment_anxiety);
+        let set_point = (inst.functional_mean + share * (latent - inst.functional_mean))
             .clamp(inst.min, inst.max);
         Severity { latent, set_point }
     }
@@ -224,7 +226,11 @@ fn intake(
     let inst = &input.scenario.instrument;
     let meas = &input.scenario.mechanisms.measurement;
     weeks.fill(0, false, d);
-    let severity = Severity::at_intake(inst, &input.patient.traits);
+    let severity = Severity::at_intake(
+        inst,
+        &input.patient.traits,
+        &input.scenario.mechanisms.symptoms.attachment,
+    );
     let intake_latent = severity.latent;
     let intake_score = symptom_score(inst, intake_latent, d.z(Slot::ScoreError), meas);
     let course = Course {

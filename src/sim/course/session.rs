@@ -407,6 +407,7 @@ fn session_symptoms(
         rigid_strain: (1.0 - dyad.traits.flexibility) * dyad.aftermath.strain,
         responsiveness: pt.responsiveness + arm.policies.rom.responsiveness_gain(state.revised),
         mistrust: pt.mistrust,
+        motivation: pt.motivation,
     };
     let s = &state.severity;
     let symptoms = &sc.mechanisms.symptoms;
