@@ -124,4 +124,19 @@ fn docs_calibration_table_is_a_fresh_full_run() {
         doc[a..b] == fresh,
         "docs/calibration.md's table is stale: run `BORDIN_BLESS=1 cargo test --release --test calibration`"
     );
+    // README.md quotes how many computed confirmed targets pass.
+    let confirmed: Vec<_> = results
+        .iter()
+        .filter(|r| r.confirmed == "yes" && r.pass.is_some())
+        .collect();
+    let passing = confirmed.iter().filter(|r| r.pass == Some(true)).count();
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
+    )
+    .unwrap();
+    let quoted = format!("{passing} of {} computed", confirmed.len());
+    assert!(
+        readme.replace('\n', " ").contains(&quoted),
+        "README.md should say \"{quoted} confirmed targets pass\""
+    );
 }

@@ -381,4 +381,34 @@ x <- lmm_expected(m, "crosslag.csv", "y_next ~ x_cw + x_pm + y_cw + session + (1
 x$centring <- list(x_pm = cl$x_pm, x_cw = cl$x_cw, y_cw = cl$y_cw)
 x$n_lagged <- nrow(lag)
 write_expected(x, "crosslag")
+# ---------------------------------------------------------------------------------------------
+# 6. Logistic random intercept: y ~ x + (1 | group), binomial, adaptive Gauss-Hermite (nAGQ 25)
+#    and Laplace (nAGQ 1); latent-scale ICC sigma^2 / (sigma^2 + pi^2 / 3)
+# ---------------------------------------------------------------------------------------------
+cat("glmm\n")
+set.seed(606)
+n_g <- 60
+sizes <- sample(5:30, n_g, replace = TRUE)
+group <- rep(seq_len(n_g), sizes)
+u <- rnorm(n_g, 0, 0.8)
+x <- round(rnorm(length(group)), 3)
+y <- rbinom(length(group), 1, plogis(-1 + 0.5 * x + u[group]))
+gl <- write_data(data.frame(group = sprintf("G%02d", group), x = x, y = y), "glmm")
+glmm_expected <- function(m) {
+  s <- summary(m)$coefficients
+  sigma <- sqrt(as.numeric(VarCorr(m)$group))
+  list(names = rownames(s), estimate = unname(s[, 1]), se = unname(s[, 2]),
+       sigma = sigma, loglik = as.numeric(logLik(m)),
+       icc = sigma^2 / (sigma^2 + pi^2 / 3))
+}
+ctrl <- glmerControl(optimizer = "bobyqa", optCtrl = list(maxfun = 1e5))
+write_expected(list(
+  data = "glmm.csv",
+  formula = "glmer(y ~ x + (1 | group), family = binomial)",
+  n = nrow(gl), groups = n_g,
+  agq25 = glmm_expected(glmer(y ~ x + (1 | group), gl, family = binomial, nAGQ = 25,
+                              control = ctrl)),
+  laplace = glmm_expected(glmer(y ~ x + (1 | group), gl, family = binomial, nAGQ = 1,
+                                control = ctrl))
+), "glmm")
 cat("done\n")

@@ -8,6 +8,8 @@
 //! - [`lmm`]: linear mixed models by REML (random intercepts; two nested levels of random
 //!   intercepts and slopes, e.g. patients in therapists; partially nested designs), with
 //!   Satterthwaite degrees of freedom as lmerTest computes them.
+//! - [`glmm`]: the logistic random-intercept model by adaptive Gauss-Hermite quadrature, with
+//!   its latent-scale ICC (therapist effects on dropout and deterioration).
 //! - [`effect`]: the mean and variance of a sample, Pearson correlation with a Fisher-z
 //!   interval, Cohen's d and Hedges' g, and person-mean centring (Jacobson-Truax reliable
 //!   change of a sample is `model::instrument::reliable_change`, beside the instrument whose
@@ -22,6 +24,7 @@
 pub mod design;
 pub mod dist;
 pub mod effect;
+pub mod glmm;
 pub mod iv;
 pub(crate) mod linalg;
 pub mod lmm;

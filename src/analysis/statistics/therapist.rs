@@ -1,11 +1,16 @@
 //! Therapist effects: how much of the outcome variance lies between therapists, what
 //! facilitative interpersonal skill explains of it (Anderson et al. 2009), and the alliance's
-//! between- and within-therapist parts (Baldwin et al. 2007), by REML random-intercept models.
+//! between- and within-therapist parts (Baldwin et al. 2007), by REML random-intercept models;
+//! how much therapists differ in dropout and deterioration (Saxon et al. 2017), by logistic
+//! random-intercept models.
 
 use super::args::Args;
 use super::{Family, Replicate, Statistic, Value};
 use crate::sim::engine::PatientOutcome;
 use crate::stats::var;
+use crate::model::attendance::Ending;
+use crate::model::instrument::ChangeClass;
+use crate::stats::glmm::logistic_random_intercept;
 use crate::stats::{Design, random_intercept};
 
 pub(super) const FAMILY: Family = Family {
@@ -25,6 +30,20 @@ pub(super) const FAMILY: Family = Family {
             doc: "Share of the between-therapist outcome variance therapist FIS explains.",
             source: "Anderson et al. 2009",
             compute: fis_share_of_therapist_variance,
+        },
+        Statistic {
+            name: "therapist_dropout_icc",
+            args: &[],
+            doc: "Latent-scale ICC of dropout ~ intake + arm + (1 | therapist), logistic.",
+            source: "Saxon et al. 2017",
+            compute: therapist_dropout_icc,
+        },
+        Statistic {
+            name: "therapist_deterioration_icc",
+            args: &[],
+            doc: "Latent-scale ICC of reliable deterioration ~ intake + arm + (1 | therapist).",
+            source: "Saxon et al. 2017",
+            compute: therapist_deterioration_icc,
         },
         Statistic {
             name: "alliance_within_beta",
@@ -60,10 +79,10 @@ fn with_therapist<'o>(r: &Replicate<'o>) -> Vec<(&'o PatientOutcome, usize, f64)
         .collect()
 }
 
-/// Fits final ~ intake [+ fis] + arm + (1 | therapist); returns (ICC, tau^2).
-fn therapist_model(r: &Replicate<'_>, with_fis: bool) -> Option<(f64, f64)> {
-    let rows = with_therapist(r);
-    let y: Vec<f64> = rows.iter().map(|(o, _, _)| o.course.final_score).collect();
+/// The case-mix design of a therapist-effects model over `rows`: intercept, intake score,
+/// therapist FIS if asked, and each arm as a fixed effect, so that differences between arms
+/// are not counted as therapist variance.
+fn case_mix(rows: &[(&PatientOutcome, usize, f64)], arms: usize, with_fis: bool) -> Design {
     let mut x = Design::intercept(rows.len()).with(
         "intake",
         rows.iter().map(|(o, _, _)| o.course.intake_score).collect(),
@@ -71,8 +90,7 @@ fn therapist_model(r: &Replicate<'_>, with_fis: bool) -> Option<(f64, f64)> {
     if with_fis {
         x = x.with("fis", rows.iter().map(|(_, _, f)| *f).collect());
     }
-    // Arm as a fixed effect, so differences between arms are not counted as therapist variance.
-    for a in 1..r.scenario.arms.len() {
+    for a in 1..arms {
         if rows.iter().any(|(o, _, _)| o.arm == a) && rows.iter().any(|(o, _, _)| o.arm != a) {
             x = x.with(
                 format!("arm{a}"),
@@ -82,10 +100,49 @@ fn therapist_model(r: &Replicate<'_>, with_fis: bool) -> Option<(f64, f64)> {
             );
         }
     }
+    x
+}
+
+/// Fits final ~ intake [+ fis] + arm + (1 | therapist); returns (ICC, tau^2).
+fn therapist_model(r: &Replicate<'_>, with_fis: bool) -> Option<(f64, f64)> {
+    let rows = with_therapist(r);
+    let y: Vec<f64> = rows.iter().map(|(o, _, _)| o.course.final_score).collect();
+    let x = case_mix(&rows, r.scenario.arms.len(), with_fis);
     let group: Vec<usize> = rows.iter().map(|(_, g, _)| *g).collect();
     let fit = random_intercept(&y, &x, "therapist", &group).ok()?;
     let tau2 = fit.var_comps.first()?.var(0);
     Some((fit.icc()?, tau2))
+}
+
+/// Latent-scale ICC of a binary `event` between first therapists: the logistic random-intercept
+/// fit of event ~ intake + arm + (1 | therapist) by adaptive quadrature (25 nodes, as validated
+/// against glmer), among patients of therapy arms who attended a session.
+fn therapist_event_icc(r: &Replicate<'_>, event: impl Fn(&PatientOutcome) -> bool) -> f64 {
+    let rows: Vec<_> = with_therapist(r)
+        .into_iter()
+        .filter(|(o, _, _)| o.course.sessions_attended > 0)
+        .collect();
+    let y: Vec<f64> = rows
+        .iter()
+        .map(|(o, _, _)| f64::from(u8::from(event(o))))
+        .collect();
+    let x = case_mix(&rows, r.scenario.arms.len(), false);
+    let group: Vec<usize> = rows.iter().map(|(_, g, _)| *g).collect();
+    logistic_random_intercept(&y, &x, &group, 25).map_or(f64::NAN, |f| f.icc())
+}
+
+/// How much therapists differ in dropout (K15): [`therapist_event_icc`] of dropping out.
+fn therapist_dropout_icc(r: &Replicate<'_>, _: &Args<'_>) -> Value {
+    Ok(therapist_event_icc(r, |o| o.course.ending == Ending::DroppedOut))
+}
+
+/// How much therapists differ in deterioration (K16): [`therapist_event_icc`] of a reliable
+/// deterioration, final score against intake.
+fn therapist_deterioration_icc(r: &Replicate<'_>, _: &Args<'_>) -> Value {
+    let inst = &r.scenario.instrument;
+    Ok(therapist_event_icc(r, |o| {
+        inst.classify(o.course.intake_score, o.course.final_score) == ChangeClass::Deteriorated
+    }))
 }
 
 /// Therapist effects (T5-T8): ICC = tau^2 / (tau^2 + sigma^2) of the REML fit of final ~
