@@ -130,10 +130,9 @@ fn docs_calibration_table_is_a_fresh_full_run() {
         .filter(|r| r.confirmed == "yes" && r.pass.is_some())
         .collect();
     let passing = confirmed.iter().filter(|r| r.pass == Some(true)).count();
-    let readme = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
-    )
-    .unwrap();
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
     let quoted = format!("{passing} of {} computed", confirmed.len());
     assert!(
         readme.replace('\n', " ").contains(&quoted),

@@ -126,8 +126,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv 9e1375b6e2a2860c
-sessions.csv c8fd9241a344e11a
-summary.csv 420334dbf80ae277
-therapists.csv ffe194f20804ed21
+patients.csv 08e4243f2c9cf712
+sessions.csv c14d209970058aa0
+summary.csv 94ad5c9c2041a210
+therapists.csv 4b5b978a17006fd3
 ";

@@ -34,7 +34,13 @@ fn check(what: &str, n_agq: usize, exp: &Value, rel: f64, ll_rel: f64) {
     }
     let sigma = exp["sigma"].as_f64().unwrap();
     close(&format!("{what} sigma"), fit.sigma, sigma, 10.0 * rel, 0.0);
-    close(&format!("{what} icc"), fit.icc(), exp["icc"].as_f64().unwrap(), 10.0 * rel, 0.0);
+    close(
+        &format!("{what} icc"),
+        fit.icc(),
+        exp["icc"].as_f64().unwrap(),
+        10.0 * rel,
+        0.0,
+    );
     let ll = exp["loglik"].as_f64().unwrap();
     close(&format!("{what} loglik"), fit.loglik, ll, ll_rel, 0.0);
 }

@@ -131,3 +131,61 @@ fn hopeful_patients_gain_more() {
     assert!(r_on > 0.08, "expectancy-outcome r {r_on:.3}");
     assert!(r_on > r_off + 0.05, "on {r_on:.3} vs off {r_off:.3}");
 }
+
+/// Therapists differ in dropout beyond the alliance (K15; Saxon et al. 2017) through their
+/// retention practice (`dropout.therapist_weight`): therapists with more of it lose fewer
+/// patients, and the latent-scale ICC of dropout is higher than without it.
+#[test]
+fn therapists_differ_in_dropout_by_their_retention_practice() {
+    use bordin::model::attendance::Ending;
+    use bordin::sim::engine::{self, RunOptions};
+    use bordin::stats::Design;
+    use bordin::stats::glmm::logistic_random_intercept;
+    let fit = |keys: &[&str]| {
+        let n = format!("run.patients={PATIENTS}");
+        let mut o = vec![n.as_str(), "run.replicates=1"];
+        o.extend_from_slice(keys);
+        let run = engine::collect(&scenario(&o), &RunOptions::default()).unwrap();
+        let rep = &run.replicates[0];
+        let treated: Vec<_> = rep
+            .outcomes
+            .iter()
+            .filter(|o| o.course.sessions_attended > 0)
+            .collect();
+        let group: Vec<usize> = treated
+            .iter()
+            .map(|o| o.course.first_therapist.unwrap() as usize)
+            .collect();
+        let dropped: Vec<f64> = treated
+            .iter()
+            .map(|o| f64::from(u8::from(o.course.ending == Ending::DroppedOut)))
+            .collect();
+        let x = Design::intercept(group.len());
+        let icc = logistic_random_intercept(&dropped, &x, &group, 25)
+            .unwrap()
+            .icc();
+        let pool = &rep.therapists[0];
+        let (mut n, mut d) = (vec![0.0; pool.len()], vec![0.0; pool.len()]);
+        for (g, y) in group.iter().zip(&dropped) {
+            n[*g] += 1.0;
+            d[*g] += y;
+        }
+        let (retention, rate): (Vec<f64>, Vec<f64>) = (0..pool.len())
+            .filter(|g| n[*g] >= 10.0)
+            .map(|g| (pool[g].traits.retention, d[g] / n[g]))
+            .unzip();
+        (icc, pearson(&retention, &rate), rate.len())
+    };
+    let (icc_on, r_on, k) = fit(&[]);
+    let (icc_off, r_off, _) = fit(&["mechanisms.dropout.therapist_weight=0"]);
+    let se = 1.0 / (k as f64).sqrt();
+    assert!(
+        r_on < -3.0 * se,
+        "retention-dropout r over {k} therapists: {r_on:.3}"
+    );
+    assert!(r_off.abs() < 3.0 * se, "without the practice: {r_off:.3}");
+    assert!(
+        icc_on > icc_off + 0.02,
+        "ICC on {icc_on:.3} vs off {icc_off:.3}"
+    );
+}

@@ -52,6 +52,7 @@ pub struct DropoutParams {
     pub unrepaired_weight: f64,
     pub motivation_weight: f64,
     pub improvement_weight: f64,
+    pub therapist_weight: f64,
 }
 
 impl DropoutParams {
@@ -66,6 +67,7 @@ impl DropoutParams {
             unrepaired_weight: t.f64("unrepaired_weight", 0.4, 0.0, 20.0, "Logit gain after a session whose rupture went unrepaired."),
             motivation_weight: t.f64("motivation_weight", 2.0, 0.0, 20.0, "Logit gain per unit of motivation below 0.67."),
             improvement_weight: t.f64("improvement_weight", 0.0, -20.0, 20.0, "Logit gain per instrument SD of improvement since intake (positive: improvers leave early, 'flight into health')."),
+            therapist_weight: t.f64("therapist_weight", 0.5, 0.0, 5.0, "Logit loss per SD of the therapist's `retention`: therapists differ in how many of their patients drop out, beyond the alliance they form (Saxon et al. 2017: 12.6% of the variance of dropout between therapists, unrelated to their deterioration rates; K15). 0: therapists differ in dropout only through the alliance."),
         }
     }
 
@@ -80,6 +82,7 @@ impl DropoutParams {
         motivation: f64,
         improvement_sd: f64,
         expectation_logit: f64,
+        retention: f64,
         reduction: f64,
     ) -> f64 {
         if !self.enabled {
@@ -98,6 +101,7 @@ impl DropoutParams {
                 + self.motivation_weight * (REFERENCE_MOTIVATION - motivation)
                 + self.improvement_weight * improvement_sd
                 + expectation_logit
+                - self.therapist_weight * retention
                 - reduction,
         )
     }

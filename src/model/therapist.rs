@@ -58,6 +58,12 @@ declare_traits! {
         words: Some("rating bias"),
         doc: "The therapist's leniency when rating the alliance on the WAI-SR [item points]; a model assumption: therapists rate the alliance lower than patients do.",
     }
+    retention / Retention {
+        range: Range::Between(-4.0, 4.0),
+        default: Shape::Normal { mean: 0.0, sd: 1.0 },
+        words: Some("retention practice"),
+        doc: "How well the therapist keeps patients in therapy beyond the alliance, z-score: preparing them for it, agreeing its length, following up a missed session (Swift et al. 2012). Lowers the dropout hazard (`dropout.therapist_weight`): therapists differ in dropout (K15) independently of their outcomes (Saxon et al. 2017).",
+    }
 }
 
 /// How patients of an arm are spread over the pool's therapists.

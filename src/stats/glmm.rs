@@ -107,7 +107,8 @@ struct Group {
 impl Group {
     /// log p(y | u) + log N(u; 0, σ²), and its first and second derivatives in u.
     fn h(&self, u: f64, sigma: f64) -> (f64, f64, f64) {
-        let mut f = -0.5 * (u / sigma).powi(2) - sigma.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+        let mut f =
+            -0.5 * (u / sigma).powi(2) - sigma.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
         let (mut d1, mut d2) = (-u / (sigma * sigma), -1.0 / (sigma * sigma));
         for (e, y) in self.eta.iter().zip(&self.y) {
             let t = e + u;

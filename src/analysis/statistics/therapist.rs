@@ -6,11 +6,11 @@
 
 use super::args::Args;
 use super::{Family, Replicate, Statistic, Value};
-use crate::sim::engine::PatientOutcome;
-use crate::stats::var;
 use crate::model::attendance::Ending;
 use crate::model::instrument::ChangeClass;
+use crate::sim::engine::PatientOutcome;
 use crate::stats::glmm::logistic_random_intercept;
+use crate::stats::var;
 use crate::stats::{Design, random_intercept};
 
 pub(super) const FAMILY: Family = Family {
@@ -133,7 +133,9 @@ fn therapist_event_icc(r: &Replicate<'_>, event: impl Fn(&PatientOutcome) -> boo
 
 /// How much therapists differ in dropout (K15): [`therapist_event_icc`] of dropping out.
 fn therapist_dropout_icc(r: &Replicate<'_>, _: &Args<'_>) -> Value {
-    Ok(therapist_event_icc(r, |o| o.course.ending == Ending::DroppedOut))
+    Ok(therapist_event_icc(r, |o| {
+        o.course.ending == Ending::DroppedOut
+    }))
 }
 
 /// How much therapists differ in deterioration (K16): [`therapist_event_icc`] of a reliable

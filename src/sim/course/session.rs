@@ -481,6 +481,7 @@ fn coming_back(
         sc.mechanisms
             .duration_expectation
             .dropout_logit(t, expectation),
+        state.dyad.traits.retention,
         pol.rom.dropout_reduction(s.opening.alert),
     );
     if t == input.arm.sessions {
