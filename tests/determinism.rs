@@ -126,8 +126,8 @@ fn fixed_seed_gives_fixed_trajectories() {
 }
 
 const GOLDEN: &str = "
-patients.csv 08e4243f2c9cf712
-sessions.csv c14d209970058aa0
-summary.csv 94ad5c9c2041a210
-therapists.csv 4b5b978a17006fd3
+patients.csv 0751627c2587a86a
+sessions.csv 76f56d98dcfe9861
+summary.csv 6a897fd5715c3e05
+therapists.csv 0075ccb0b7487e76
 ";

@@ -59,7 +59,7 @@ impl DropoutParams {
     pub fn read(t: &Table<'_>) -> Self {
         DropoutParams {
             enabled: t.bool("enabled", true, "Patients may drop out after any session. Off: nobody drops out."),
-            base: t.f64("base", -5.0, -20.0, 20.0, "Logit of the per-session dropout hazard late in treatment for an average patient (P1: about 20% drop out overall)."),
+            base: t.f64("base", -5.1, -20.0, 20.0, "Logit of the per-session dropout hazard late in treatment for an average patient (P1: about 20% drop out overall)."),
             early: t.f64("early", 1.8, 0.0, 20.0, "Extra logit after session 1, fading over the first sessions: dropout is highest early (P5)."),
             early_decay: t.f64("early_decay", 2.0, 0.1, 100.0, "Sessions over which the early extra hazard fades by a factor e."),
             alliance_weight: t.f64("alliance_weight", 4.0, 0.0, 50.0, "Logit gain per unit of alliance below 0.65 (P4: weaker alliance, more dropout; d about .55)."),
