@@ -16,6 +16,8 @@
 //!   formulas it applies).
 //! - [`longitudinal`]: the three-level growth model of a trial and the within-person
 //!   cross-lagged model.
+//! - [`sensitivity`]: global sensitivity analysis (Morris elementary effects, Sobol indices
+//!   from a Saltelli design) with bootstrap intervals, validated on analytic functions.
 //! - [`dist`]: the t and normal distributions (p-values and quantiles).
 //!
 //! Data problems (too few observations, rank-deficient designs, non-finite values, groupings
@@ -31,6 +33,7 @@ pub mod lmm;
 pub mod longitudinal;
 pub mod ols;
 mod optim;
+pub mod sensitivity;
 
 pub use design::{Design, Factor};
 pub use effect::{cohens_d, mean, pearson, person_mean_centre, sum_squared_deviations, var};

@@ -1,0 +1,180 @@
+//! Global sensitivity analysis through the same code path the model's analysis uses, on
+//! functions whose indices are known: the Ishigami function (Ishigami & Homma 1990; a = 7,
+//! b = 0.1), Sobol's G function (Saltelli & Sobol 1995) and, for Morris, a linear function
+//! (elementary effects are its coefficients exactly) and the G function (μ* orders the
+//! parameters as their importance). Fixed seeds; each analytic value must lie inside the 95%
+//! bootstrap interval, and the intervals must be narrow enough to mean something.
+
+use std::f64::consts::PI;
+
+use bordin::stats::sensitivity::morris::{morris_design, morris_indices};
+use bordin::stats::sensitivity::sobol::{saltelli_design, sobol_indices};
+
+fn ishigami(x: &[f64]) -> f64 {
+    let (a, b) = (7.0, 0.1);
+    let u: Vec<f64> = x.iter().map(|v| -PI + 2.0 * PI * v).collect();
+    u[0].sin() + a * u[1].sin().powi(2) + b * u[2].powi(4) * u[0].sin()
+}
+
+/// Analytic S1 and ST of the Ishigami function.
+fn ishigami_indices() -> ([f64; 3], [f64; 3]) {
+    let (a, b) = (7.0f64, 0.1f64);
+    let v1 = 0.5 * (1.0 + b * PI.powi(4) / 5.0).powi(2);
+    let v2 = a * a / 8.0;
+    let v13 = b * b * PI.powi(8) / 18.0 - b * b * PI.powi(8) / 50.0;
+    let v = v1 + v2 + v13;
+    ([v1 / v, v2 / v, 0.0], [(v1 + v13) / v, v2 / v, v13 / v])
+}
+
+const G_A: [f64; 6] = [0.0, 0.5, 3.0, 9.0, 99.0, 99.0];
+
+fn g_function(x: &[f64]) -> f64 {
+    x.iter()
+        .zip(G_A)
+        .map(|(x, a)| ((4.0 * x - 2.0).abs() + a) / (1.0 + a))
+        .product()
+}
+
+/// Analytic S1 and ST of the G function.
+fn g_indices() -> (Vec<f64>, Vec<f64>) {
+    let vi: Vec<f64> = G_A
+        .iter()
+        .map(|a| 1.0 / (3.0 * (1.0 + a).powi(2)))
+        .collect();
+    let v = vi.iter().map(|x| 1.0 + x).product::<f64>() - 1.0;
+    let s1 = vi.iter().map(|x| x / v).collect();
+    let st = (0..vi.len())
+        .map(|i| {
+            vi[i]
+                * (0..vi.len())
+                    .filter(|j| *j != i)
+                    .map(|j| 1.0 + vi[j])
+                    .product::<f64>()
+                / v
+        })
+        .collect();
+    (s1, st)
+}
+
+/// Sobol indices of `f` on `k` parameters against the analytic values: inside the bootstrap
+/// interval, intervals narrower than `width`, and the n/2 check within `convergence`.
+fn check_sobol(
+    what: &str,
+    f: fn(&[f64]) -> f64,
+    k: usize,
+    n: usize,
+    s1: &[f64],
+    st: &[f64],
+    width: f64,
+) {
+    let d = saltelli_design(k, n, 7).unwrap();
+    let y: Vec<f64> = d.points.iter().map(|x| f(x)).collect();
+    let r = sobol_indices(&d, &y, 500, 0.95, 11).unwrap();
+    for (i, ix) in r.indices.iter().enumerate() {
+        assert!(
+            ix.s1_ci.contains(s1[i]),
+            "{what} S1[{i}] {:.4} {:?} vs {:.4}",
+            ix.s1,
+            ix.s1_ci,
+            s1[i]
+        );
+        assert!(
+            ix.st_ci.contains(st[i]),
+            "{what} ST[{i}] {:.4} {:?} vs {:.4}",
+            ix.st,
+            ix.st_ci,
+            st[i]
+        );
+        assert!(
+            ix.s1_ci.upper - ix.s1_ci.lower < width,
+            "{what} S1[{i}] interval {:?}",
+            ix.s1_ci
+        );
+        assert!(
+            ix.st_ci.upper - ix.st_ci.lower < width,
+            "{what} ST[{i}] interval {:?}",
+            ix.st_ci
+        );
+    }
+    assert!(
+        r.convergence < width,
+        "{what}: indices at n/2 and n differ by {}",
+        r.convergence
+    );
+}
+
+#[test]
+fn sobol_indices_of_the_ishigami_function() {
+    let (s1, st) = ishigami_indices();
+    check_sobol("Ishigami", ishigami, 3, 8192, &s1, &st, 0.1);
+}
+
+#[test]
+fn sobol_indices_of_the_g_function() {
+    let (s1, st) = g_indices();
+    check_sobol("G", g_function, G_A.len(), 8192, &s1, &st, 0.1);
+}
+
+/// On a linear function every elementary effect is the coefficient times the range (here 1):
+/// μ = μ* = |c| with σ = 0 (up to rounding), whatever the trajectories.
+#[test]
+fn morris_effects_of_a_linear_function_are_its_coefficients() {
+    let c = [3.0, -1.5, 0.0, 0.25];
+    let f = |x: &[f64]| x.iter().zip(c).map(|(x, c)| x * c).sum::<f64>();
+    let d = morris_design(c.len(), 4, 20, 3).unwrap();
+    let y: Vec<f64> = d.points.iter().map(|x| f(x)).collect();
+    let m = morris_indices(&d, &y, 200, 0.95, 5).unwrap();
+    for (i, ix) in m.iter().enumerate() {
+        assert!((ix.mu - c[i]).abs() < 1e-12, "mu[{i}] {}", ix.mu);
+        assert!(
+            (ix.mu_star - c[i].abs()).abs() < 1e-12,
+            "mu*[{i}] {}",
+            ix.mu_star
+        );
+        assert!(ix.sigma < 1e-12, "sigma[{i}] {}", ix.sigma);
+    }
+    for p in &d.points {
+        assert!(
+            p.iter().all(|v| (0.0..=1.0).contains(v)),
+            "a point off the unit cube: {p:?}"
+        );
+    }
+}
+
+/// On the G function μ* ranks the parameters as their total indices do (a = 0 most important,
+/// a = 99 negligible), and the negligible ones' intervals lie below the important ones'.
+#[test]
+fn morris_screening_ranks_the_g_function() {
+    let d = morris_design(G_A.len(), 4, 100, 9).unwrap();
+    let y: Vec<f64> = d.points.iter().map(|x| g_function(x)).collect();
+    let m = morris_indices(&d, &y, 500, 0.95, 13).unwrap();
+    for i in 1..4 {
+        assert!(
+            m[i - 1].mu_star > m[i].mu_star,
+            "mu* not decreasing at {i}: {m:?}"
+        );
+    }
+    assert!(
+        m[4].mu_star_ci.upper < m[2].mu_star_ci.lower,
+        "a = 99 not below a = 3: {m:?}"
+    );
+    assert!(
+        m[5].mu_star_ci.upper < m[2].mu_star_ci.lower,
+        "a = 99 not below a = 3: {m:?}"
+    );
+}
+
+#[test]
+fn designs_reject_what_they_cannot_do() {
+    assert!(saltelli_design(0, 64, 1).is_err());
+    assert!(saltelli_design(3, 100, 1).is_err());
+    assert!(saltelli_design(200, 64, 1).is_err());
+    assert!(morris_design(3, 3, 10, 1).is_err());
+    assert!(morris_design(3, 4, 1, 1).is_err());
+    let d = saltelli_design(2, 8, 1).unwrap();
+    assert!(sobol_indices(&d, &[1.0; 5], 100, 0.95, 1).is_err());
+    assert!(
+        sobol_indices(&d, &[1.0; 32], 100, 0.95, 1).is_err(),
+        "no variance"
+    );
+}
