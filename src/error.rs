@@ -10,6 +10,7 @@ mod experiment;
 mod output;
 mod power;
 mod report;
+mod sensitivity;
 mod sweep;
 mod trace;
 
@@ -21,6 +22,7 @@ pub use experiment::{ExperimentError, FigureProblem};
 pub use output::{LockHolder, OutputError, byte_size};
 pub use power::PowerError;
 pub use report::ReportError;
+pub use sensitivity::SensitivityError;
 pub use sweep::{SweepDifference, SweepError};
 pub use trace::{DyadProblem, TraceError};
 
@@ -159,6 +161,9 @@ pub enum Error {
     /// A calibration that cannot be run.
     #[error(transparent)]
     Calibrate(#[from] CalibrateError),
+    /// A sensitivity analysis that cannot be run.
+    #[error(transparent)]
+    Sensitivity(#[from] SensitivityError),
     /// The output directory exists and is not empty.
     #[error(
         "output directory {0} is not empty; choose another with --out, or pass --force to overwrite its files"
@@ -196,6 +201,7 @@ impl Error {
                 | Error::Trace(_)
                 | Error::Report(_)
                 | Error::Experiment(_)
+                | Error::Sensitivity(_)
                 | Error::Calibrate(_)
                 | Error::ReadScenario { .. }
                 | Error::OutputNotEmpty(_)

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Calibrate(a) => a.execute(),
         Command::Trace(a) => a.execute(),
         Command::Power(a) => a.execute(),
+        Command::Sensitivity(a) => a.execute(),
         Command::Sweep(a) => a.execute(),
         Command::Merge(a) => a.execute(),
         Command::Slurm(a) => a.execute(),

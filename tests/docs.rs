@@ -98,3 +98,38 @@ fn statistics_registry_doc_lists_every_statistic() {
         &bordin::commands::experiment::statistics_markdown(),
     );
 }
+
+/// README.md quotes the summary `bordin run` prints on the embedded default: the quoted table
+/// is the one the binary prints now (`BORDIN_BLESS=1` rewrites it).
+#[test]
+fn readme_quotes_the_default_runs_summary() {
+    let dir = std::env::temp_dir().join(format!("bordin-readme-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bordin"))
+        .args(["run", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // The table and its note; the last line (files written, time taken) varies.
+    let summary: String = stdout
+        .lines()
+        .take_while(|l| !l.starts_with("wrote "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = format!("{}/README.md", env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let begin = "The run prints a summary per arm:\n\n```text\n";
+    let a = readme.find(begin).expect("README's summary block") + begin.len();
+    let b = a + readme[a..].find("wrote ").expect("the summary's last line");
+    if std::env::var_os("BORDIN_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{summary}{}", &readme[..a], &readme[b..])).unwrap();
+        return;
+    }
+    assert!(
+        readme[a..b] == summary,
+        "README.md's run summary is stale: regenerate it with `BORDIN_BLESS=1 cargo test --release --test docs`"
+    );
+}

@@ -9,6 +9,7 @@ pub mod experiment;
 pub mod power;
 pub mod report;
 pub mod run;
+pub mod sensitivity;
 pub mod sweep;
 pub mod trace;
 
@@ -45,6 +46,9 @@ pub enum Command {
     /// Simulation-based power analysis of a two-arm trial (first arm: control; second:
     /// treatment): power, type I error, bias and coverage per sample size and analysis.
     Power(power::PowerArgs),
+    /// Global sensitivity analysis: Morris screening or Sobol indices of a scenario's outputs
+    /// to uncertain parameters, with the simulation's noise beside them (docs/sensitivity.md).
+    Sensitivity(sensitivity::SensitivityArgs),
     /// Run a parameter sweep (axes x replicates) into a sweep directory; resumable, and
     /// shardable with --shard I/N or a SLURM job array (docs/sweeps.md).
     Sweep(sweep::SweepArgs),

@@ -1,5 +1,5 @@
 //! The applications, one module per command: [`run`], [`calibrate`], [`experiment`],
-//! [`trace`], [`report`], [`power`] and [`sweep`] (with `merge` and `slurm`). Each takes a
+//! [`trace`], [`report`], [`power`], [`sensitivity`] and [`sweep`] (with `merge` and `slurm`). Each takes a
 //! request struct and returns what it wrote; the command-line parsing lives in the binary.
 
 pub mod calibrate;
@@ -7,5 +7,6 @@ pub mod experiment;
 pub mod power;
 pub mod report;
 pub mod run;
+pub mod sensitivity;
 pub mod sweep;
 pub mod trace;

@@ -1,0 +1,604 @@
+//! `bordin sensitivity SPEC.toml`: global sensitivity of a scenario's outputs (statistics of the
+//! registry) to uncertain parameters (any numeric scenario key with a range), by Morris
+//! screening or Sobol indices (`stats::sensitivity`), with the simulation's own noise reported
+//! beside the indices (docs/sensitivity.md).
+//!
+//! Every design point runs the base scenario with the parameters set and the same seed, so the
+//! points share their random numbers (common random numbers: a difference between points is
+//! the parameters', not the draws'). The noise runs repeat the base scenario at the centre of
+//! the ranges with `noise_runs` other seeds; their variance of each output, against the
+//! output's variance over the design, says how much of what the indices share out could be
+//! simulation noise.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::analysis::statistics;
+use crate::commands::calibrate;
+use crate::error::{Error, Result, SensitivityError};
+use crate::io::format::num;
+use crate::io::{AtomicFile, Mode, OutputDir, Owned};
+use crate::scenario::Scenario;
+use crate::stats::sensitivity::morris::{MorrisDesign, morris_design, morris_indices};
+use crate::stats::sensitivity::sobol::{SaltelliDesign, saltelli_design, sobol_indices};
+
+/// A sensitivity file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    /// The base scenario, relative to the file (the embedded default when absent).
+    #[serde(default)]
+    base: Option<String>,
+    #[serde(default = "default_replicates")]
+    replicates: u64,
+    /// Patients per replicate (the base scenario's when absent).
+    #[serde(default)]
+    patients: Option<u64>,
+    method: String,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    #[serde(default = "default_bootstrap")]
+    bootstrap: usize,
+    #[serde(default = "default_noise_runs")]
+    noise_runs: usize,
+    #[serde(default)]
+    morris: MorrisSpec,
+    #[serde(default)]
+    sobol: SobolSpec,
+    parameter: Vec<Parameter>,
+    output: Vec<Output>,
+}
+
+fn default_replicates() -> u64 {
+    2
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_bootstrap() -> usize {
+    500
+}
+fn default_noise_runs() -> usize {
+    10
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MorrisSpec {
+    #[serde(default = "default_trajectories")]
+    trajectories: usize,
+    #[serde(default = "default_levels")]
+    levels: usize,
+}
+
+impl Default for MorrisSpec {
+    fn default() -> Self {
+        MorrisSpec {
+            trajectories: default_trajectories(),
+            levels: default_levels(),
+        }
+    }
+}
+
+fn default_trajectories() -> usize {
+    10
+}
+fn default_levels() -> usize {
+    4
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SobolSpec {
+    #[serde(default = "default_base_rows")]
+    base_rows: usize,
+}
+
+impl Default for SobolSpec {
+    fn default() -> Self {
+        SobolSpec {
+            base_rows: default_base_rows(),
+        }
+    }
+}
+
+fn default_base_rows() -> usize {
+    64
+}
+
+/// A `[[parameter]]`: a numeric scenario key and its range (uniform over it).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    pub key: String,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// An `[[output]]`: a statistic of the registry.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    pub statistic: String,
+}
+
+/// The method and its design.
+#[derive(Clone, Debug)]
+enum Design {
+    Morris(MorrisDesign),
+    Sobol(SaltelliDesign),
+}
+
+impl Design {
+    fn points(&self) -> &[Vec<f64>] {
+        match self {
+            Design::Morris(d) => &d.points,
+            Design::Sobol(d) => &d.points,
+        }
+    }
+}
+
+/// A sensitivity analysis read and checked, ready to run.
+#[derive(Debug)]
+pub struct Sensitivity {
+    path: PathBuf,
+    base_name: String,
+    base_text: String,
+    spec: Spec,
+    design: Design,
+}
+
+/// One index of one parameter for one output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexRow {
+    pub parameter: String,
+    pub output: String,
+    /// `mu_star`, `mu`, `sigma` (Morris) or `S1`, `ST` (Sobol).
+    pub index: &'static str,
+    pub estimate: f64,
+    /// The bootstrap interval (NaN when the method gives none for this index).
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// The noise of one output: its SD over `noise_runs` seeds at the centre of the ranges, and
+/// that variance as a share of the output's variance over the design.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Noise {
+    pub output: String,
+    pub design_sd: f64,
+    pub noise_sd: f64,
+    pub noise_share: f64,
+}
+
+/// What a sensitivity analysis found.
+#[derive(Clone, Debug)]
+pub struct SensitivityOutcome {
+    pub method: String,
+    pub parameters: Vec<Parameter>,
+    pub outputs: Vec<String>,
+    /// The design points in parameter units, and each output at each point.
+    pub points: Vec<Vec<f64>>,
+    pub values: Vec<Vec<f64>>,
+    pub indices: Vec<IndexRow>,
+    pub noise: Vec<Noise>,
+    /// Sobol only: per output, the largest change of an index between n/2 and n base rows.
+    pub convergence: Vec<f64>,
+    pub runs: usize,
+}
+
+impl Sensitivity {
+    /// Reads and checks a sensitivity file: its fields, the base scenario, every parameter at
+    /// both ends of its range, every output statistic, and the method's design.
+    ///
+    /// # Errors
+    /// [`SensitivityError`] naming the field, parameter or output at fault; an unreadable or
+    /// invalid base scenario.
+    pub fn load(path: &Path) -> Result<Sensitivity> {
+        let spec_error = |message: String| SensitivityError::Spec {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = crate::config::read_text(path).map_err(|source| Error::ReadScenario {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let spec: Spec =
+            toml_edit::de::from_str(&text).map_err(|e| spec_error(e.message().to_string()))?;
+        let (base_name, base_text) = match &spec.base {
+            None => (
+                "embedded default".to_string(),
+                crate::scenario::DEFAULT_SCENARIO.to_string(),
+            ),
+            Some(b) => {
+                let p = path.parent().unwrap_or(Path::new(".")).join(b);
+                let t = crate::config::read_text(&p).map_err(|source| Error::ReadScenario {
+                    path: p.clone(),
+                    source,
+                })?;
+                (p.display().to_string(), t)
+            }
+        };
+        if spec.parameter.is_empty() {
+            return Err(spec_error("no [[parameter]] (at least one)".into()).into());
+        }
+        if spec.output.is_empty() {
+            return Err(spec_error("no [[output]] (at least one)".into()).into());
+        }
+        if spec.replicates == 0 {
+            return Err(spec_error("`replicates` must be at least 1".into()).into());
+        }
+        if spec.noise_runs == 1 {
+            return Err(spec_error("`noise_runs` must be 0 (none) or at least 2".into()).into());
+        }
+        // The checks below need the base scenario (`Sensitivity::scenario`); the method's
+        // design replaces this placeholder once they pass.
+        let s = Sensitivity {
+            path: path.to_path_buf(),
+            base_name,
+            base_text,
+            design: Design::Morris(morris_design(1, 4, 2, 0).expect("a valid design")),
+            spec,
+        };
+        let base = s.scenario(&[], 0)?;
+        for (i, p) in s.spec.parameter.iter().enumerate() {
+            let bad = |message: String| SensitivityError::Parameter {
+                path: path.to_path_buf(),
+                number: i + 1,
+                key: p.key.clone(),
+                message,
+            };
+            if !(p.lower.is_finite() && p.upper.is_finite() && p.lower < p.upper) {
+                return Err(bad(format!(
+                    "`lower` ({}) must be below `upper` ({}), both finite",
+                    p.lower, p.upper
+                ))
+                .into());
+            }
+            if s.spec.parameter[..i].iter().any(|q| q.key == p.key) {
+                return Err(bad("named twice".into()).into());
+            }
+            for v in [p.lower, p.upper] {
+                let o = vec![format!("{}={v}", p.key)];
+                Scenario::parse(&s.base_text, &s.base_name, &o).map_err(|e| {
+                    bad(e
+                        .diagnostics
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "))
+                })?;
+            }
+        }
+        for o in &s.spec.output {
+            let empty = statistics::Replicate {
+                scenario: &base,
+                therapists: &[],
+                outcomes: &[],
+            };
+            statistics::compute(&o.statistic, &empty).map_err(|e| SensitivityError::Output {
+                path: path.to_path_buf(),
+                statistic: o.statistic.clone(),
+                source: e.into(),
+            })?;
+        }
+        let k = s.spec.parameter.len();
+        let design = match s.spec.method.as_str() {
+            "morris" => Design::Morris(
+                morris_design(
+                    k,
+                    s.spec.morris.levels,
+                    s.spec.morris.trajectories,
+                    s.spec.seed,
+                )
+                .map_err(|e| spec_error(format!("[morris]: {e}")))?,
+            ),
+            "sobol" => Design::Sobol(
+                saltelli_design(k, s.spec.sobol.base_rows, s.spec.seed as u32)
+                    .map_err(|e| spec_error(format!("[sobol]: {e}")))?,
+            ),
+            other => {
+                return Err(spec_error(format!(
+                    "unknown method `{other}` (known: `morris`, `sobol`)"
+                ))
+                .into());
+            }
+        };
+        Ok(Sensitivity { design, ..s })
+    }
+
+    /// Model runs the analysis needs: design points plus noise runs.
+    pub fn runs(&self) -> usize {
+        self.design.points().len() + self.spec.noise_runs
+    }
+
+    /// Patients simulated in all, for a progress bar.
+    pub fn patients(&self) -> Result<u64> {
+        let sc = self.scenario(&[], 0)?;
+        Ok(self.runs() as u64 * sc.run.replicates * sc.run.patients)
+    }
+
+    /// The base scenario with the file's replicates and patients, `settings` and the seed moved
+    /// by `seed_offset`.
+    fn scenario(&self, settings: &[(String, f64)], seed_offset: u64) -> Result<Scenario> {
+        let mut o = vec![format!("run.replicates={}", self.spec.replicates)];
+        if let Some(n) = self.spec.patients {
+            o.push(format!("run.patients={n}"));
+        }
+        if seed_offset > 0 {
+            let base = Scenario::parse(&self.base_text, &self.base_name, &o)?;
+            o.push(format!("run.seed={}", base.run.seed + seed_offset));
+        }
+        o.extend(settings.iter().map(|(k, v)| format!("{k}={v}")));
+        Ok(Scenario::parse(&self.base_text, &self.base_name, &o)?)
+    }
+
+    /// The outputs of one run.
+    fn outputs(&self, sc: &Scenario) -> Result<Vec<f64>> {
+        let collected = calibrate::simulate(sc)?;
+        self.spec
+            .output
+            .iter()
+            .map(|o| {
+                calibrate::evaluate(sc, &collected, &o.statistic)
+                    .map(|(mean, _)| mean)
+                    .map_err(|e| {
+                        SensitivityError::Output {
+                            path: self.path.clone(),
+                            statistic: o.statistic.clone(),
+                            source: e.into(),
+                        }
+                        .into()
+                    })
+            })
+            .collect()
+    }
+
+    /// Parameter values of a unit-cube point.
+    fn settings(&self, u: &[f64]) -> Vec<(String, f64)> {
+        self.spec
+            .parameter
+            .iter()
+            .zip(u)
+            .map(|(p, u)| (p.key.clone(), p.lower + u * (p.upper - p.lower)))
+            .collect()
+    }
+
+    /// Runs every design point and the noise runs, then the analysis. `done` is called after
+    /// each model run with the number of runs finished.
+    ///
+    /// # Errors
+    /// A run or statistic that fails; an output the method cannot analyse (no variance).
+    pub fn run(&self, mut done: impl FnMut(usize)) -> Result<SensitivityOutcome> {
+        let outputs: Vec<String> = self
+            .spec
+            .output
+            .iter()
+            .map(|o| o.statistic.clone())
+            .collect();
+        let mut points = Vec::new();
+        let mut values = vec![Vec::new(); outputs.len()];
+        for (i, u) in self.design.points().iter().enumerate() {
+            let set = self.settings(u);
+            points.push(set.iter().map(|(_, v)| *v).collect());
+            for (j, v) in self
+                .outputs(&self.scenario(&set, 0)?)?
+                .into_iter()
+                .enumerate()
+            {
+                values[j].push(v);
+            }
+            done(i + 1);
+        }
+        let centre = self.settings(&vec![0.5; self.spec.parameter.len()]);
+        let mut noise_values = vec![Vec::new(); outputs.len()];
+        for s in 0..self.spec.noise_runs {
+            for (j, v) in self
+                .outputs(&self.scenario(&centre, s as u64 + 1)?)?
+                .into_iter()
+                .enumerate()
+            {
+                noise_values[j].push(v);
+            }
+            done(points.len() + s + 1);
+        }
+        let mut indices = Vec::new();
+        let mut convergence = Vec::new();
+        let analysis_error = |statistic: &str, e: crate::stats::StatsError| -> Error {
+            SensitivityError::Analysis {
+                path: self.path.clone(),
+                statistic: statistic.to_string(),
+                message: e.to_string(),
+            }
+            .into()
+        };
+        let boot_seed = self.spec.seed.wrapping_add(0x5eed);
+        for (j, name) in outputs.iter().enumerate() {
+            let y = &values[j];
+            let row = |p: usize, index: &'static str, estimate: f64, ci: Option<(f64, f64)>| {
+                let (lower, upper) = ci.unwrap_or((f64::NAN, f64::NAN));
+                IndexRow {
+                    parameter: self.spec.parameter[p].key.clone(),
+                    output: name.clone(),
+                    index,
+                    estimate,
+                    lower,
+                    upper,
+                }
+            };
+            match &self.design {
+                Design::Morris(d) => {
+                    let m = morris_indices(d, y, self.spec.bootstrap, 0.95, boot_seed)
+                        .map_err(|e| analysis_error(name, e))?;
+                    for (p, ix) in m.iter().enumerate() {
+                        let ci = (ix.mu_star_ci.lower, ix.mu_star_ci.upper);
+                        indices.push(row(p, "mu_star", ix.mu_star, Some(ci)));
+                        indices.push(row(p, "mu", ix.mu, None));
+                        indices.push(row(p, "sigma", ix.sigma, None));
+                    }
+                }
+                Design::Sobol(d) => {
+                    let r = sobol_indices(d, y, self.spec.bootstrap, 0.95, boot_seed)
+                        .map_err(|e| analysis_error(name, e))?;
+                    for (p, ix) in r.indices.iter().enumerate() {
+                        indices.push(row(p, "S1", ix.s1, Some((ix.s1_ci.lower, ix.s1_ci.upper))));
+                        indices.push(row(p, "ST", ix.st, Some((ix.st_ci.lower, ix.st_ci.upper))));
+                    }
+                    convergence.push(r.convergence);
+                }
+            }
+        }
+        let noise = outputs
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let design_var = crate::stats::var(&values[j]);
+                let noise_var = if noise_values[j].len() >= 2 {
+                    crate::stats::var(&noise_values[j])
+                } else {
+                    f64::NAN
+                };
+                Noise {
+                    output: name.clone(),
+                    design_sd: design_var.sqrt(),
+                    noise_sd: noise_var.sqrt(),
+                    noise_share: noise_var / design_var,
+                }
+            })
+            .collect();
+        Ok(SensitivityOutcome {
+            method: self.spec.method.clone(),
+            parameters: self.spec.parameter.clone(),
+            outputs,
+            points,
+            values,
+            indices,
+            noise,
+            convergence,
+            runs: self.runs(),
+        })
+    }
+}
+
+/// The files `bordin sensitivity` writes.
+const OUTPUTS: Owned = Owned {
+    owns: |p| matches!(p, "sensitivity.csv" | "sensitivity.md" | "design.csv"),
+    subdirs: &[],
+};
+
+impl SensitivityOutcome {
+    /// The Markdown summary: per output, the parameters by importance with their intervals,
+    /// and the simulation noise beside them.
+    pub fn markdown(&self) -> String {
+        let main = if self.method == "morris" {
+            "mu_star"
+        } else {
+            "ST"
+        };
+        let mut md = format!(
+            "# Sensitivity ({}, {} model runs)\n\nParameters ordered by {} within each output; \
+             95% bootstrap intervals. Noise: the output's SD over repeated runs at the centre \
+             of the ranges with other seeds, and its variance as a share of the output's \
+             variance over the design (a share near 1 means the indices mostly share out noise).\n",
+            self.method, self.runs, main
+        );
+        for (j, out) in self.outputs.iter().enumerate() {
+            let n = &self.noise[j];
+            md.push_str(&format!(
+                "\n## `{out}`\n\nSD over the design {}; noise SD {}; noise share {}{}\n\n",
+                num(n.design_sd, 4),
+                num(n.noise_sd, 4),
+                num(n.noise_share, 3),
+                self.convergence.get(j).map_or(String::new(), |c| format!(
+                    "; largest change of an index from n/2 to n base rows {}",
+                    num(*c, 3)
+                ))
+            ));
+            let rows: Vec<&IndexRow> = self.indices.iter().filter(|r| &r.output == out).collect();
+            let (cols, heads): (&[&str], &str) = if self.method == "morris" {
+                (
+                    &["mu_star", "mu", "sigma"],
+                    "| parameter | μ* | 95% interval | μ | σ |\n|---|---|---|---|---|\n",
+                )
+            } else {
+                (
+                    &["ST", "S1"],
+                    "| parameter | ST | 95% interval | S1 | 95% interval |\n|---|---|---|---|---|\n",
+                )
+            };
+            md.push_str(heads);
+            let mut params: Vec<&str> = self.parameters.iter().map(|p| p.key.as_str()).collect();
+            let get = |p: &str, ix: &str| rows.iter().find(|r| r.parameter == p && r.index == ix);
+            params.sort_by(|a, b| {
+                let v = |p: &str| get(p, main).map_or(f64::NEG_INFINITY, |r| r.estimate);
+                v(b).total_cmp(&v(a))
+            });
+            for p in params {
+                let mut line = format!("| `{p}` |");
+                for (c, ix) in cols.iter().enumerate() {
+                    let r = get(p, ix);
+                    line.push_str(&format!(
+                        " {} |",
+                        r.map_or(String::new(), |r| num(r.estimate, 4))
+                    ));
+                    if c == 0 || (self.method == "sobol" && c == 1) {
+                        line.push_str(&format!(
+                            " {} |",
+                            r.map_or(String::new(), |r| format!(
+                                "[{}, {}]",
+                                num(r.lower, 4),
+                                num(r.upper, 4)
+                            ))
+                        ));
+                    }
+                }
+                md.push_str(&line);
+                md.push('\n');
+            }
+        }
+        md
+    }
+
+    /// Writes `sensitivity.csv` (parameter, output, index, estimate, lower, upper),
+    /// `sensitivity.md` and `design.csv` (each design point's parameter values and outputs)
+    /// into `out`, together (replacing those files of an earlier run only on success).
+    ///
+    /// # Errors
+    /// The directory is in use or a file cannot be written.
+    pub fn write(&self, out: &Path) -> Result<()> {
+        let dir = OutputDir::open(out, OUTPUTS, Mode::Update)?;
+        let staging = dir.staging();
+        let mut csv = AtomicFile::create(staging, "sensitivity.csv")?;
+        csv.record(["parameter", "output", "index", "estimate", "lower", "upper"])?;
+        for r in &self.indices {
+            csv.record([
+                r.parameter.clone(),
+                r.output.clone(),
+                r.index.to_string(),
+                num(r.estimate, 6),
+                num(r.lower, 6),
+                num(r.upper, 6),
+            ])?;
+        }
+        csv.commit()?;
+        let mut design = AtomicFile::create(staging, "design.csv")?;
+        let header: Vec<String> = std::iter::once("point".to_string())
+            .chain(self.parameters.iter().map(|p| p.key.clone()))
+            .chain(self.outputs.iter().cloned())
+            .collect();
+        design.record(header)?;
+        for (i, p) in self.points.iter().enumerate() {
+            let row: Vec<String> = std::iter::once(i.to_string())
+                .chain(p.iter().map(|v| num(*v, 6)))
+                .chain(self.values.iter().map(|v| num(v[i], 6)))
+                .collect();
+            design.record(row)?;
+        }
+        design.commit()?;
+        let mut md = AtomicFile::create(staging, "sensitivity.md")?;
+        md.raw(self.markdown().as_bytes())?;
+        md.commit()?;
+        dir.commit()
+    }
+}
