@@ -262,7 +262,12 @@ statistic = "wai_item_mean_s3"
         let dir = TempDir::new().unwrap();
         run(dir.path(), SMALL, "a", "1");
         run(dir.path(), SMALL, "b", "2");
-        for f in ["sensitivity.csv", "sensitivity.md", "design.csv"] {
+        for f in [
+            "sensitivity.csv",
+            "sensitivity.md",
+            "design.csv",
+            "sensitivity.svg",
+        ] {
             let a = fs::read(dir.path().join("a").join(f)).unwrap();
             let b = fs::read(dir.path().join("b").join(f)).unwrap();
             assert_eq!(a, b, "{f} differs between 1 and 2 threads");

@@ -14,7 +14,7 @@ pub struct SensitivityArgs {
     /// The sensitivity file (base scenario, parameters with ranges, outputs, method, budget:
     /// docs/sensitivity.md).
     spec: PathBuf,
-    /// Directory for sensitivity.csv, sensitivity.md and design.csv.
+    /// Directory for sensitivity.csv, sensitivity.md, design.csv and the chart.
     #[arg(long, default_value = "sensitivity")]
     out: PathBuf,
     /// Worker threads (default: all cores).
@@ -39,7 +39,7 @@ impl SensitivityArgs {
         outcome.write(&self.out)?;
         print!("{}", outcome.markdown());
         println!(
-            "\nwrote sensitivity.csv, sensitivity.md and design.csv to {} ({} model runs)",
+            "\nwrote sensitivity.csv, sensitivity.md, design.csv and the chart (SVG, PNG) to {} ({} model runs)",
             self.out.display(),
             outcome.runs
         );

@@ -483,7 +483,16 @@ impl Sensitivity {
 
 /// The files `bordin sensitivity` writes.
 const OUTPUTS: Owned = Owned {
-    owns: |p| matches!(p, "sensitivity.csv" | "sensitivity.md" | "design.csv"),
+    owns: |p| {
+        matches!(
+            p,
+            "sensitivity.csv"
+                | "sensitivity.md"
+                | "design.csv"
+                | "sensitivity.svg"
+                | "sensitivity.png"
+        )
+    },
     subdirs: &[],
 };
 
@@ -560,9 +569,55 @@ impl SensitivityOutcome {
         md
     }
 
+    /// The main index (μ* or ST) of each output's parameters, ordered, with their intervals:
+    /// one panel per output.
+    pub fn chart(&self) -> crate::plot::ForestChart {
+        let main = self.main_index();
+        crate::plot::ForestChart {
+            title: format!("Sensitivity: {} ({} model runs)", main, self.runs),
+            note: "Parameters ordered by the index within each output; noise share beside the output's name.".into(),
+            values: format!("{main}; bar: 95% bootstrap interval"),
+            checks: false,
+            panels: self
+                .outputs
+                .iter()
+                .zip(&self.noise)
+                .map(|(out, n)| {
+                    let mut items: Vec<crate::plot::ForestItem> = self
+                        .indices
+                        .iter()
+                        .filter(|r| &r.output == out && r.index == main)
+                        .map(|r| crate::plot::ForestItem {
+                            label: r.parameter.clone(),
+                            value: r.estimate,
+                            mc_se: f64::NAN,
+                            interval: Some((r.lower, r.upper)),
+                            band: None,
+                            pass: None,
+                        })
+                        .collect();
+                    items.sort_by(|a, b| b.value.total_cmp(&a.value));
+                    crate::plot::ForestPanel {
+                        title: format!("{out} (noise share {})", num(n.noise_share, 3)),
+                        items,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// The index parameters are ranked by: μ* (Morris) or ST (Sobol).
+    fn main_index(&self) -> &'static str {
+        if self.method == "morris" {
+            "mu_star"
+        } else {
+            "ST"
+        }
+    }
+
     /// Writes `sensitivity.csv` (parameter, output, index, estimate, lower, upper),
-    /// `sensitivity.md` and `design.csv` (each design point's parameter values and outputs)
-    /// into `out`, together (replacing those files of an earlier run only on success).
+    /// `sensitivity.md`, `design.csv` (each design point's parameter values and outputs) and the
+    /// chart `sensitivity.svg` and `.png` into `out`, together (replacing those files of an earlier run only on success).
     ///
     /// # Errors
     /// The directory is in use or a file cannot be written.
@@ -596,6 +651,7 @@ impl SensitivityOutcome {
             design.record(row)?;
         }
         design.commit()?;
+        crate::plot::write_files(staging, "sensitivity", &self.chart())?;
         let mut md = AtomicFile::create(staging, "sensitivity.md")?;
         md.raw(self.markdown().as_bytes())?;
         md.commit()?;

@@ -20,8 +20,10 @@ pub struct ForestItem {
     pub label: String,
     /// Mean over replicates (NaN: not computed).
     pub value: f64,
-    /// Monte Carlo SE: the bar is ± 1.96 SE (none when not finite).
+    /// Monte Carlo SE: the bar is ± 1.96 SE (none when not finite), unless `interval` is set.
     pub mc_se: f64,
+    /// An explicit interval for the bar (a bootstrap interval, say), in place of ± 1.96 SE.
+    pub interval: Option<(f64, f64)>,
     /// A check's band and whether it passes (`None` for rows).
     pub band: Option<(f64, f64)>,
     pub pass: Option<bool>,
@@ -41,7 +43,30 @@ pub struct ForestChart {
     pub title: String,
     /// A line under the title (empty: none).
     pub note: String,
+    /// What the dots and bars are, for the legend's first entry.
+    pub values: String,
+    /// Whether the legend explains checks (bands, pass and fail).
+    pub checks: bool,
     pub panels: Vec<ForestPanel>,
+}
+
+/// The legend text of an experiment's values.
+pub const MONTE_CARLO_VALUES: &str =
+    "value (mean over replicates); bar: 95% Monte Carlo interval, ± 1.96 SE";
+
+impl ForestItem {
+    /// The bar's ends: the explicit interval, else ± 1.96 SE (none when not finite or 0).
+    fn bar(&self) -> Option<(f64, f64)> {
+        match self.interval {
+            Some((a, b)) if a.is_finite() && b.is_finite() => Some((a, b)),
+            Some(_) => None,
+            None if self.mc_se.is_finite() && self.mc_se > 0.0 => Some((
+                self.value - 1.96 * self.mc_se,
+                self.value + 1.96 * self.mc_se,
+            )),
+            None => None,
+        }
+    }
 }
 
 const WIDTH: u32 = 1400;
@@ -102,7 +127,7 @@ impl Layout {
         c: &ForestChart,
     ) -> Result<Layout, DrawingAreaErrorKind<DB::ErrorType>> {
         let title = wrap_text(area, &c.title, &text(RUN_TITLE), WIDTH - 60)?;
-        let legend = legend_lines(area, &forest_legend(), WIDTH as i32)?;
+        let legend = legend_lines(area, &forest_legend(c), WIDTH as i32)?;
         let head = 14
             + 32 * title.len() as u32
             + if c.note.is_empty() { 0 } else { 26 }
@@ -164,22 +189,22 @@ fn wrap_text<DB: DrawingBackend>(
     Ok(lines)
 }
 
-fn forest_legend() -> Vec<(Key, String)> {
-    vec![
-        (
-            Key::Circle(BLUE, true),
-            "value (mean over replicates); bar: 95% Monte Carlo interval, ± 1.96 SE".into(),
-        ),
-        (Key::Band(SKY), "check: the band it should fall in".into()),
-        (Key::Circle(GREEN, true), "check passes (filled)".into()),
-        (
-            Key::Circle(VERMILLION, false),
-            "check fails (hollow)".into(),
-        ),
-    ]
+fn forest_legend(c: &ForestChart) -> Vec<(Key, String)> {
+    let mut keys = vec![(Key::Circle(BLUE, true), c.values.clone())];
+    if c.checks {
+        keys.extend([
+            (Key::Band(SKY), "check: the band it should fall in".into()),
+            (Key::Circle(GREEN, true), "check passes (filled)".into()),
+            (
+                Key::Circle(VERMILLION, false),
+                "check fails (hollow)".into(),
+            ),
+        ]);
+    }
+    keys
 }
 
-/// The text right of an item: its value and SE, and a check's band and verdict.
+/// The text right of an item: its value and SE (or interval), and a check's band and verdict.
 fn value_text(it: &ForestItem) -> Vec<String> {
     let f = |x: f64| {
         if x.is_finite() {
@@ -188,10 +213,12 @@ fn value_text(it: &ForestItem) -> Vec<String> {
             "-".into()
         }
     };
-    let mut out = vec![if it.value.is_finite() {
-        format!("{} (SE {})", f(it.value), f(it.mc_se))
-    } else {
+    let mut out = vec![if !it.value.is_finite() {
         "not computed".into()
+    } else if let Some((a, b)) = it.interval {
+        format!("{} [{}, {}]", f(it.value), f(a), f(b))
+    } else {
+        format!("{} (SE {})", f(it.value), f(it.mc_se))
     }];
     if let Some((lo, hi)) = it.band {
         out.push(format!(
@@ -213,13 +240,9 @@ fn value_text(it: &ForestItem) -> Vec<String> {
 fn x_range(items: &[ForestItem]) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for it in items.iter().filter(|it| it.value.is_finite()) {
-        let h = if it.mc_se.is_finite() {
-            1.96 * it.mc_se
-        } else {
-            0.0
-        };
-        lo = lo.min(it.value - h);
-        hi = hi.max(it.value + h);
+        let (a, b) = it.bar().unwrap_or((it.value, it.value));
+        lo = lo.min(a.min(it.value));
+        hi = hi.max(b.max(it.value));
     }
     if !lo.is_finite() {
         // Nothing computed: show the bands.
@@ -285,7 +308,7 @@ fn draw_head<DB: DrawingBackend>(
         y += 26;
     }
     let (_, legend_area) = head.split_vertically(y);
-    legend(&legend_area, &forest_legend(), &l.legend, 5)
+    legend(&legend_area, &forest_legend(c), &l.legend, 5)
 }
 
 /// One panel in `area`: axes, stripes and items (`its`: wrapped labels and heights). Markers,
@@ -382,11 +405,8 @@ fn draw_item<DB: DrawingBackend>(
         Some(false) => VERMILLION,
     };
     if it.value.is_finite() {
-        if it.mc_se.is_finite() && it.mc_se > 0.0 {
-            let (a, b) = (
-                (it.value - 1.96 * it.mc_se).max(xlo),
-                (it.value + 1.96 * it.mc_se).min(xhi),
-            );
+        if let Some((a, b)) = it.bar() {
+            let (a, b) = (a.max(xlo), b.min(xhi));
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(a, mid), (b, mid)],
                 colour.stroke_width(3),

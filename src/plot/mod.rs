@@ -10,7 +10,8 @@
 //!   `distribution`, `classes`, `lines` (dose-effect, rupture and repair rates), `scatter`
 //!   (alliance and outcome), `caterpillar` (therapist effects), `trajectories`.
 //! - `forest` and `series`: an experiment's figures ([`ForestChart`], [`SeriesChart`];
-//!   `bordin experiment`).
+//!   `bordin experiment`); the forest chart also draws `bordin sensitivity`'s indices with
+//!   their bootstrap intervals.
 //!
 //! Each chart is a value that implements [`Chart`]; [`svg`] and [`png`] render any of them.
 
@@ -29,7 +30,7 @@ use crate::io::{AtomicFile, FileRecord, sha256_hex};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use forest::{ForestChart, ForestItem, ForestPanel};
+pub use forest::{ForestChart, ForestItem, ForestPanel, MONTE_CARLO_VALUES};
 pub use power::{PowerChart, PowerPoint, PowerSeries};
 pub use run::RunChart;
 pub use run::caterpillar::{Caterpillar, TherapistEffect};

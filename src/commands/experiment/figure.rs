@@ -10,6 +10,8 @@ use super::{Outcome, Series};
 pub(super) fn forest_chart(o: &Outcome) -> plot::ForestChart {
     plot::ForestChart {
         title: o.title.clone(),
+        values: plot::MONTE_CARLO_VALUES.into(),
+        checks: true,
         note: if o.quick {
             "Quick mode: a third of the replicates; a check passes within two Monte Carlo SEs of its band.".into()
         } else {
@@ -27,6 +29,7 @@ pub(super) fn forest_chart(o: &Outcome) -> plot::ForestChart {
                         label: v.label.clone(),
                         value: v.value,
                         mc_se: v.mc_se,
+                        interval: None,
                         band: v.band,
                         pass: v.pass,
                     })
