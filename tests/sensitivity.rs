@@ -300,6 +300,68 @@ statistic = "wai_item_mean_s3"
         );
     }
 
+    /// Model runs are work units in `--out/units/`: two shards run one after the other (neither
+    /// analyses), then the analysis, give the same bytes as one uninterrupted run; so does a run resumed after
+    /// losing some units (a kill); a changed file is refused in a directory of another's units.
+    #[test]
+    fn sharded_and_resumed_analyses_give_the_same_bytes() {
+        let dir = TempDir::new().unwrap();
+        let d = dir.path();
+        run(d, SMALL, "whole", "2");
+        fs::write(d.join("s.toml"), SMALL).unwrap();
+        for shard in ["1/2", "2/2"] {
+            bordin(d)
+                .args([
+                    "sensitivity",
+                    "s.toml",
+                    "--out",
+                    "sharded",
+                    "--shard",
+                    shard,
+                    "--quiet",
+                ])
+                .assert()
+                .success();
+            assert!(
+                !d.join("sharded/sensitivity.csv").exists(),
+                "a shard does not analyse"
+            );
+        }
+        bordin(d)
+            .args(["sensitivity", "s.toml", "--out", "sharded", "--quiet"])
+            .assert()
+            .success();
+        // A resumed run: drop three units of a finished directory and run again.
+        run(d, SMALL, "resumed", "1");
+        for k in [0, 5, 12] {
+            fs::remove_file(d.join(format!("resumed/units/{k:08}.csv"))).unwrap();
+        }
+        run(d, SMALL, "resumed", "2");
+        for f in ["sensitivity.csv", "sensitivity.md", "design.csv"] {
+            let whole = fs::read(d.join("whole").join(f)).unwrap();
+            assert_eq!(
+                whole,
+                fs::read(d.join("sharded").join(f)).unwrap(),
+                "sharded {f}"
+            );
+            assert_eq!(
+                whole,
+                fs::read(d.join("resumed").join(f)).unwrap(),
+                "resumed {f}"
+            );
+        }
+        fs::write(
+            d.join("s.toml"),
+            SMALL.replace("lower = 2.0", "lower = 2.5"),
+        )
+        .unwrap();
+        bordin(d)
+            .args(["sensitivity", "s.toml", "--out", "whole", "--quiet"])
+            .assert()
+            .code(2)
+            .stderr(contains("holds the work units of another analysis"));
+    }
+
     #[test]
     fn sobol_on_the_model_writes_first_order_and_total_indices() {
         let dir = TempDir::new().unwrap();

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::analysis::statistics;
 use crate::commands::calibrate;
+use crate::commands::sweep::Shard;
 use crate::error::{Error, Result, SensitivityError};
 use crate::io::format::num;
 use crate::io::{AtomicFile, Mode, OutputDir, Owned};
@@ -143,6 +144,8 @@ impl Design {
 #[derive(Debug)]
 pub struct Sensitivity {
     path: PathBuf,
+    /// SHA-256 of the file and its base scenario: a directory's work units belong to it.
+    digest: String,
     base_name: String,
     base_text: String,
     spec: Spec,
@@ -234,8 +237,10 @@ impl Sensitivity {
         }
         // The checks below need the base scenario (`Sensitivity::scenario`); the method's
         // design replaces this placeholder once they pass.
+        let digest = crate::io::sha256_hex(format!("{text}\0{base_text}").as_bytes());
         let s = Sensitivity {
             path: path.to_path_buf(),
+            digest,
             base_name,
             base_text,
             design: Design::Morris(morris_design(1, 4, 2, 0).expect("a valid design")),
@@ -365,44 +370,151 @@ impl Sensitivity {
             .collect()
     }
 
-    /// Runs every design point and the noise runs, then the analysis. `done` is called after
-    /// each model run with the number of runs finished.
+    /// The outputs of model run `k`: design point `k`, or after the design points, noise run
+    /// `k` minus their number.
+    fn unit(&self, k: usize) -> Result<Vec<f64>> {
+        let points = self.design.points();
+        let sc = if k < points.len() {
+            self.scenario(&self.settings(&points[k]), 0)?
+        } else {
+            let centre = self.settings(&vec![0.5; self.spec.parameter.len()]);
+            self.scenario(&centre, (k - points.len()) as u64 + 1)?
+        };
+        self.outputs(&sc)
+    }
+
+    /// Runs every design point and the noise runs in memory, then the analysis. `done` is
+    /// called after each model run with the number of runs finished.
     ///
     /// # Errors
     /// A run or statistic that fails; an output the method cannot analyse (no variance).
     pub fn run(&self, mut done: impl FnMut(usize)) -> Result<SensitivityOutcome> {
+        let mut units = Vec::with_capacity(self.runs());
+        for k in 0..self.runs() {
+            units.push(self.unit(k)?);
+            done(k + 1);
+        }
+        self.analyse(&units)
+    }
+
+    /// Runs the model runs of `shard` (all without one) that `dir/units/` does not hold yet,
+    /// each written there as it finishes (so a killed run resumes where it stopped, and shards
+    /// of one analysis can share the directory), then, without a shard and when every unit is
+    /// there, the analysis.
+    /// `dir/sensitivity.json` records which analysis the units belong to.
+    ///
+    /// # Errors
+    /// `dir` holds the units of another analysis (the file or its base scenario changed); a
+    /// run, a statistic or a file that fails; the analysis.
+    pub fn run_in(
+        &self,
+        dir: &Path,
+        shard: Option<Shard>,
+        mut done: impl FnMut(usize),
+    ) -> Result<UnitsDone> {
+        let units_dir = dir.join(UNITS_DIR);
+        std::fs::create_dir_all(&units_dir).map_err(|source| Error::Write {
+            path: units_dir.clone(),
+            source,
+        })?;
+        let state = dir.join(STATE_FILE);
+        let want = format!(
+            "{{\n  \"sha256\": \"{}\",\n  \"units\": {}\n}}\n",
+            self.digest,
+            self.runs()
+        );
+        match std::fs::read_to_string(&state) {
+            Ok(have) if have == want => {}
+            Ok(_) => {
+                return Err(SensitivityError::Spec {
+                    path: self.path.clone(),
+                    message: format!(
+                        "{} holds the work units of another analysis (the file or its base scenario changed); choose another --out",
+                        dir.display()
+                    ),
+                }
+                .into());
+            }
+            Err(_) => {
+                let mut f = AtomicFile::create(dir, STATE_FILE)?;
+                f.raw(want.as_bytes())?;
+                f.commit()?;
+            }
+        }
+        let mut ran = 0;
+        for k in 0..self.runs() {
+            let mine = shard.is_none_or(|s| s.owns(k as u64));
+            if !mine || units_dir.join(unit_name(k)).exists() {
+                continue;
+            }
+            let values = self.unit(k)?;
+            let line: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+            let mut f = AtomicFile::create(&units_dir, &unit_name(k))?;
+            f.raw(format!("{}\n", line.join(",")).as_bytes())?;
+            f.commit()?;
+            ran += 1;
+            done(ran);
+        }
+        let present = (0..self.runs())
+            .filter(|k| units_dir.join(unit_name(*k)).exists())
+            .count();
+        // A shard never analyses: shards of a SLURM array finish together, and the analysis
+        // is one writer's (run without a shard once they are done).
+        if shard.is_some() || present < self.runs() {
+            return Ok(UnitsDone::Partial {
+                ran,
+                present,
+                total: self.runs(),
+            });
+        }
+        let mut units = Vec::with_capacity(self.runs());
+        for k in 0..self.runs() {
+            let path = units_dir.join(unit_name(k));
+            let text = std::fs::read_to_string(&path).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            let values: Vec<f64> = text
+                .trim()
+                .split(',')
+                .map(|v| v.parse::<f64>())
+                .collect::<std::result::Result<_, _>>()
+                .ok()
+                .filter(|v: &Vec<f64>| v.len() == self.spec.output.len())
+                .ok_or_else(|| SensitivityError::Spec {
+                    path: self.path.clone(),
+                    message: format!("{} is not a work unit of this analysis", path.display()),
+                })?;
+            units.push(values);
+        }
+        Ok(UnitsDone::Complete {
+            ran,
+            outcome: Box::new(self.analyse(&units)?),
+        })
+    }
+
+    /// The indices and noise from every model run's outputs (`units[k][output]`).
+    fn analyse(&self, units: &[Vec<f64>]) -> Result<SensitivityOutcome> {
         let outputs: Vec<String> = self
             .spec
             .output
             .iter()
             .map(|o| o.statistic.clone())
             .collect();
-        let mut points = Vec::new();
-        let mut values = vec![Vec::new(); outputs.len()];
-        for (i, u) in self.design.points().iter().enumerate() {
-            let set = self.settings(u);
-            points.push(set.iter().map(|(_, v)| *v).collect());
-            for (j, v) in self
-                .outputs(&self.scenario(&set, 0)?)?
-                .into_iter()
-                .enumerate()
-            {
-                values[j].push(v);
-            }
-            done(i + 1);
-        }
-        let centre = self.settings(&vec![0.5; self.spec.parameter.len()]);
-        let mut noise_values = vec![Vec::new(); outputs.len()];
-        for s in 0..self.spec.noise_runs {
-            for (j, v) in self
-                .outputs(&self.scenario(&centre, s as u64 + 1)?)?
-                .into_iter()
-                .enumerate()
-            {
-                noise_values[j].push(v);
-            }
-            done(points.len() + s + 1);
-        }
+        let n_points = self.design.points().len();
+        let points: Vec<Vec<f64>> = self
+            .design
+            .points()
+            .iter()
+            .map(|u| self.settings(u).into_iter().map(|(_, v)| v).collect())
+            .collect();
+        let column = |j: usize, range: std::ops::Range<usize>| -> Vec<f64> {
+            units[range].iter().map(|u| u[j]).collect()
+        };
+        let values: Vec<Vec<f64>> = (0..outputs.len()).map(|j| column(j, 0..n_points)).collect();
+        let noise_values: Vec<Vec<f64>> = (0..outputs.len())
+            .map(|j| column(j, n_points..units.len()))
+            .collect();
         let mut indices = Vec::new();
         let mut convergence = Vec::new();
         let analysis_error = |statistic: &str, e: crate::stats::StatsError| -> Error {
@@ -479,6 +591,32 @@ impl Sensitivity {
             runs: self.runs(),
         })
     }
+}
+
+/// The folder of finished work units (one model run each) and the file naming their analysis.
+const UNITS_DIR: &str = "units";
+const STATE_FILE: &str = "sensitivity.json";
+
+/// The file of work unit `k`.
+fn unit_name(k: usize) -> String {
+    format!("{k:08}.csv")
+}
+
+/// What [`Sensitivity::run_in`] got done.
+#[derive(Debug)]
+pub enum UnitsDone {
+    /// Every unit is there: the analysis (`ran` units run by this call).
+    Complete {
+        ran: usize,
+        outcome: Box<SensitivityOutcome>,
+    },
+    /// A shard's units are done, or units are missing (another shard's, or a killed run's):
+    /// `present` of `total` are there.
+    Partial {
+        ran: usize,
+        present: usize,
+        total: usize,
+    },
 }
 
 /// The files `bordin sensitivity` writes.
