@@ -362,6 +362,34 @@ statistic = "wai_item_mean_s3"
             .stderr(contains("holds the work units of another analysis"));
     }
 
+    /// A parameter with `distribution = "normal"` is drawn from the normal truncated to its
+    /// range: the design's values stay in the range and concentrate around the mean.
+    #[test]
+    fn a_normal_parameter_is_sampled_by_its_truncated_quantiles() {
+        let dir = TempDir::new().unwrap();
+        let spec = SMALL
+            .replace("method = \"morris\"", "method = \"sobol\"")
+            .replace("[morris]\ntrajectories = 4", "[sobol]\nbase_rows = 16")
+            .replace(
+                "lower = 2.0\nupper = 6.0",
+                "lower = 2.0\nupper = 6.0\ndistribution = \"normal\"\nmean = 4.0\nsd = 0.5",
+            );
+        run(dir.path(), &spec, "n", "2");
+        let design = fs::read_to_string(dir.path().join("n/design.csv")).unwrap();
+        let w: Vec<f64> = design
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        let m = w.iter().sum::<f64>() / w.len() as f64;
+        let sd = (w.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (w.len() - 1) as f64).sqrt();
+        assert!(w.iter().all(|x| (2.0..=6.0).contains(x)), "{w:?}");
+        assert!(
+            (m - 4.0).abs() < 0.2 && sd < 0.7,
+            "mean {m}, sd {sd} (uniform: sd 1.15)"
+        );
+    }
+
     #[test]
     fn sobol_on_the_model_writes_first_order_and_total_indices() {
         let dir = TempDir::new().unwrap();
@@ -418,6 +446,17 @@ statistic = "wai_item_mean_s3"
             (
                 SMALL.replace("trajectories = 4", "trajectories = 1"),
                 "[morris]",
+            ),
+            (
+                SMALL.replace("upper = 6.0", "upper = 6.0\ndistribution = \"beta\""),
+                "unknown distribution `beta`",
+            ),
+            (
+                SMALL.replace(
+                    "upper = 6.0",
+                    "upper = 6.0\ndistribution = \"normal\"\nmean = 4.0",
+                ),
+                "a normal needs a finite `mean` and a positive `sd`",
             ),
         ];
         for (spec, expected) in cases {

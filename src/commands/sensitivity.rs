@@ -6,7 +6,7 @@
 //! Every design point runs the base scenario with the parameters set and the same seed, so the
 //! points share their random numbers (common random numbers: a difference between points is
 //! the parameters', not the draws'). The noise runs repeat the base scenario at the centre of
-//! the ranges with `noise_runs` other seeds; their variance of each output, against the
+//! the design (each parameter at its median) with `noise_runs` other seeds; their variance of each output, against the
 //! output's variance over the design, says how much of what the indices share out could be
 //! simulation noise.
 
@@ -108,13 +108,56 @@ fn default_base_rows() -> usize {
     64
 }
 
-/// A `[[parameter]]`: a numeric scenario key and its range (uniform over it).
+/// A `[[parameter]]`: a numeric scenario key, its range, and its distribution over the range:
+/// uniform (the default) or a normal with `mean` and `sd` truncated to the range.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Parameter {
     pub key: String,
     pub lower: f64,
     pub upper: f64,
+    #[serde(default = "uniform")]
+    pub distribution: String,
+    #[serde(default)]
+    pub mean: Option<f64>,
+    #[serde(default)]
+    pub sd: Option<f64>,
+}
+
+fn uniform() -> String {
+    "uniform".into()
+}
+
+impl Parameter {
+    /// The value at unit coordinate `u`: the quantile of the parameter's distribution.
+    fn value(&self, u: f64) -> f64 {
+        use crate::stats::dist::{norm_cdf, norm_quantile};
+        match (self.distribution.as_str(), self.mean, self.sd) {
+            ("normal", Some(m), Some(sd)) => {
+                let (a, b) = (
+                    norm_cdf((self.lower - m) / sd),
+                    norm_cdf((self.upper - m) / sd),
+                );
+                (m + sd * norm_quantile(a + u * (b - a))).clamp(self.lower, self.upper)
+            }
+            _ => self.lower + u * (self.upper - self.lower),
+        }
+    }
+
+    /// What is wrong with the distribution's fields, if anything.
+    fn distribution_problem(&self) -> Option<String> {
+        match (self.distribution.as_str(), self.mean, self.sd) {
+            ("uniform", None, None) => None,
+            ("uniform", _, _) => {
+                Some("`mean` and `sd` belong to `distribution = \"normal\"`".into())
+            }
+            ("normal", Some(m), Some(sd)) if m.is_finite() && sd.is_finite() && sd > 0.0 => None,
+            ("normal", _, _) => Some("a normal needs a finite `mean` and a positive `sd`".into()),
+            (other, _, _) => Some(format!(
+                "unknown distribution `{other}` (known: `uniform`, `normal` truncated to [lower, upper])"
+            )),
+        }
+    }
 }
 
 /// An `[[output]]`: a statistic of the registry.
@@ -165,7 +208,7 @@ pub struct IndexRow {
     pub upper: f64,
 }
 
-/// The noise of one output: its SD over `noise_runs` seeds at the centre of the ranges, and
+/// The noise of one output: its SD over `noise_runs` seeds at the centre of the design, and
 /// that variance as a share of the output's variance over the design.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Noise {
@@ -263,6 +306,9 @@ impl Sensitivity {
             }
             if s.spec.parameter[..i].iter().any(|q| q.key == p.key) {
                 return Err(bad("named twice".into()).into());
+            }
+            if let Some(problem) = p.distribution_problem() {
+                return Err(bad(problem).into());
             }
             for v in [p.lower, p.upper] {
                 let o = vec![format!("{}={v}", p.key)];
@@ -366,7 +412,7 @@ impl Sensitivity {
             .parameter
             .iter()
             .zip(u)
-            .map(|(p, u)| (p.key.clone(), p.lower + u * (p.upper - p.lower)))
+            .map(|(p, u)| (p.key.clone(), p.value(*u)))
             .collect()
     }
 
@@ -646,7 +692,7 @@ impl SensitivityOutcome {
         let mut md = format!(
             "# Sensitivity ({}, {} model runs)\n\nParameters ordered by {} within each output; \
              95% bootstrap intervals. Noise: the output's SD over repeated runs at the centre \
-             of the ranges with other seeds, and its variance as a share of the output's \
+             of the design (parameters at their medians) with other seeds, and its variance as a share of the output's \
              variance over the design (a share near 1 means the indices mostly share out noise).\n",
             self.method, self.runs, main
         );
