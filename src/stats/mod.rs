@@ -16,6 +16,8 @@
 //!   formulas it applies).
 //! - [`longitudinal`]: the three-level growth model of a trial and the within-person
 //!   cross-lagged model.
+//! - [`abc`]: approximate Bayesian computation by sequential Monte Carlo (ABC-SMC), validated on
+//!   a model with an analytic posterior.
 //! - [`sensitivity`]: global sensitivity analysis (Morris elementary effects, Sobol indices
 //!   from a Saltelli design) with bootstrap intervals, validated on analytic functions.
 //! - [`dist`]: the t and normal distributions (p-values and quantiles).
@@ -23,6 +25,7 @@
 //! Data problems (too few observations, rank-deficient designs, non-finite values, groupings
 //! that are not nested) are reported as [`StatsError`]; nothing here panics on data.
 
+pub mod abc;
 pub mod design;
 pub mod dist;
 pub mod effect;
@@ -131,6 +134,15 @@ pub(crate) fn coef_table(names: &[String], est: &[f64], vcov: &[f64], df: f64) -
             )
         })
         .collect()
+}
+
+/// The `p` quantile of `sorted` (ascending, not empty) by linear interpolation between order
+/// statistics (R's type 7).
+pub(crate) fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let h = p * (sorted.len() - 1) as f64;
+    let (i, f) = (h.floor() as usize, h - h.floor());
+    let j = (i + 1).min(sorted.len() - 1);
+    sorted[i] + f * (sorted[j] - sorted[i])
 }
 
 pub(crate) fn check_finite(what: &str, v: &[f64]) -> Result<()> {

@@ -52,15 +52,9 @@ fn percentile_interval(values: &mut Vec<f64>, level: f64) -> Interval {
             upper: f64::NAN,
         };
     }
-    let q = |p: f64| {
-        let h = p * (values.len() - 1) as f64;
-        let (i, f) = (h.floor() as usize, h - h.floor());
-        let j = (i + 1).min(values.len() - 1);
-        values[i] + f * (values[j] - values[i])
-    };
     Interval {
-        lower: q((1.0 - level) / 2.0),
-        upper: q((1.0 + level) / 2.0),
+        lower: super::quantile_sorted(values, (1.0 - level) / 2.0),
+        upper: super::quantile_sorted(values, (1.0 + level) / 2.0),
     }
 }
 
