@@ -472,5 +472,12 @@ statistic = "wai_item_mean_s3"
             !dir.path().join("o").exists(),
             "nothing written on bad input"
         );
+        fs::write(dir.path().join("good.toml"), SMALL).unwrap();
+        fs::write(dir.path().join("a_file"), "").unwrap();
+        bordin(dir.path())
+            .args(["sensitivity", "good.toml", "--out", "a_file", "--quiet"])
+            .assert()
+            .code(2)
+            .stderr(contains("--out a_file exists and is not a directory"));
     }
 }

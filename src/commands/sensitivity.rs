@@ -458,6 +458,9 @@ impl Sensitivity {
         shard: Option<Shard>,
         mut done: impl FnMut(usize),
     ) -> Result<UnitsDone> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::OutNotADirectory(dir.to_path_buf()));
+        }
         let units_dir = dir.join(UNITS_DIR);
         std::fs::create_dir_all(&units_dir).map_err(|source| Error::Write {
             path: units_dir.clone(),
