@@ -191,6 +191,8 @@ pub struct Sensitivity {
     digest: String,
     base_name: String,
     base_text: String,
+    /// The base scenario's seed (noise runs use the seeds after it).
+    base_seed: u64,
     spec: Spec,
     design: Design,
 }
@@ -278,15 +280,32 @@ impl Sensitivity {
         if spec.noise_runs == 1 {
             return Err(spec_error("`noise_runs` must be 0 (none) or at least 2".into()).into());
         }
-        // The checks below need the base scenario (`Sensitivity::scenario`); the method's
-        // design replaces this placeholder once they pass.
+        let k = spec.parameter.len();
+        let design = match spec.method.as_str() {
+            "morris" => Design::Morris(
+                morris_design(k, spec.morris.levels, spec.morris.trajectories, spec.seed)
+                    .map_err(|e| spec_error(format!("[morris]: {e}")))?,
+            ),
+            "sobol" => Design::Sobol(
+                saltelli_design(k, spec.sobol.base_rows, spec.seed as u32)
+                    .map_err(|e| spec_error(format!("[sobol]: {e}")))?,
+            ),
+            other => {
+                return Err(spec_error(format!(
+                    "unknown method `{other}` (known: `morris`, `sobol`)"
+                ))
+                .into());
+            }
+        };
         let digest = crate::io::sha256_hex(format!("{text}\0{base_text}").as_bytes());
+        let base_seed = Scenario::parse(&base_text, &base_name, &[])?.run.seed;
         let s = Sensitivity {
             path: path.to_path_buf(),
             digest,
             base_name,
             base_text,
-            design: Design::Morris(morris_design(1, 4, 2, 0).expect("a valid design")),
+            base_seed,
+            design,
             spec,
         };
         let base = s.scenario(&[], 0)?;
@@ -334,29 +353,7 @@ impl Sensitivity {
                 source: e.into(),
             })?;
         }
-        let k = s.spec.parameter.len();
-        let design = match s.spec.method.as_str() {
-            "morris" => Design::Morris(
-                morris_design(
-                    k,
-                    s.spec.morris.levels,
-                    s.spec.morris.trajectories,
-                    s.spec.seed,
-                )
-                .map_err(|e| spec_error(format!("[morris]: {e}")))?,
-            ),
-            "sobol" => Design::Sobol(
-                saltelli_design(k, s.spec.sobol.base_rows, s.spec.seed as u32)
-                    .map_err(|e| spec_error(format!("[sobol]: {e}")))?,
-            ),
-            other => {
-                return Err(spec_error(format!(
-                    "unknown method `{other}` (known: `morris`, `sobol`)"
-                ))
-                .into());
-            }
-        };
-        Ok(Sensitivity { design, ..s })
+        Ok(s)
     }
 
     /// Model runs the analysis needs: design points plus noise runs.
@@ -378,8 +375,7 @@ impl Sensitivity {
             o.push(format!("run.patients={n}"));
         }
         if seed_offset > 0 {
-            let base = Scenario::parse(&self.base_text, &self.base_name, &o)?;
-            o.push(format!("run.seed={}", base.run.seed + seed_offset));
+            o.push(format!("run.seed={}", self.base_seed + seed_offset));
         }
         o.extend(settings.iter().map(|(k, v)| format!("{k}={v}")));
         Ok(Scenario::parse(&self.base_text, &self.base_name, &o)?)

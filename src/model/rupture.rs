@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::config::reader::Table;
 use crate::math::logistic;
+use crate::model::attachment::REFERENCE_ATTACHMENT;
 use crate::model::patient::PatientTraits;
 use crate::model::therapist::TherapistTraits;
 use crate::random::{Slot, WeekDraws};
@@ -173,7 +174,7 @@ pub fn hazard(
             + p.challenge_weight * challenge
             + p.mismatch_weight * mismatch
             + p.sensitivity_weight * (pt.rupture_sensitivity - 0.4)
-            + p.anxiety_weight * (pt.attachment_anxiety - 0.4)
+            + p.anxiety_weight * (pt.attachment_anxiety - REFERENCE_ATTACHMENT)
             + p.rigidity_weight * ((1.0 - th.flexibility) - 0.33)
             - p.alliance_weight * (alliance - 0.6),
     )
