@@ -8,6 +8,7 @@
 mod calibrate;
 mod experiment;
 mod output;
+mod posterior;
 mod power;
 mod report;
 mod sensitivity;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 pub use calibrate::CalibrateError;
 pub use experiment::{ExperimentError, FigureProblem};
 pub use output::{LockHolder, OutputError, byte_size};
+pub use posterior::PosteriorError;
 pub use power::PowerError;
 pub use report::ReportError;
 pub use sensitivity::SensitivityError;
@@ -164,6 +166,9 @@ pub enum Error {
     /// A sensitivity analysis that cannot be run.
     #[error(transparent)]
     Sensitivity(#[from] SensitivityError),
+    /// A posterior calibration that cannot be run.
+    #[error(transparent)]
+    Posterior(#[from] PosteriorError),
     /// The output directory exists and is not empty.
     #[error(
         "output directory {0} is not empty; choose another with --out, or pass --force to overwrite its files"
@@ -191,6 +196,9 @@ impl Error {
         if let Error::Output(e) = self {
             return e.is_usage();
         }
+        if let Error::Posterior(e) = self {
+            return !matches!(e, PosteriorError::Abc(_));
+        }
         matches!(
             self,
             Error::Scenario(_)
@@ -206,6 +214,14 @@ impl Error {
                 | Error::ReadScenario { .. }
                 | Error::OutputNotEmpty(_)
         )
+    }
+}
+
+/// The ABC engine's failures (a generation that spent its proposal budget) as a posterior
+/// calibration's.
+impl From<crate::stats::StatsError> for Error {
+    fn from(e: crate::stats::StatsError) -> Self {
+        Error::Posterior(e.into())
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod calibrate;
 pub mod experiment;
+pub mod posterior;
 pub mod power;
 pub mod report;
 pub mod run;

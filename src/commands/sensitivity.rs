@@ -131,16 +131,23 @@ fn uniform() -> String {
 impl Parameter {
     /// The value at unit coordinate `u`: the quantile of the parameter's distribution.
     fn value(&self, u: f64) -> f64 {
-        use crate::stats::dist::{norm_cdf, norm_quantile};
+        self.prior().quantile(u)
+    }
+
+    /// The parameter's distribution (checked by [`Parameter::distribution_problem`]).
+    pub fn prior(&self) -> crate::stats::abc::Prior {
+        use crate::stats::abc::Prior;
         match (self.distribution.as_str(), self.mean, self.sd) {
-            ("normal", Some(m), Some(sd)) => {
-                let (a, b) = (
-                    norm_cdf((self.lower - m) / sd),
-                    norm_cdf((self.upper - m) / sd),
-                );
-                (m + sd * norm_quantile(a + u * (b - a))).clamp(self.lower, self.upper)
-            }
-            _ => self.lower + u * (self.upper - self.lower),
+            ("normal", Some(mean), Some(sd)) => Prior::TruncatedNormal {
+                mean,
+                sd,
+                lower: self.lower,
+                upper: self.upper,
+            },
+            _ => Prior::Uniform {
+                lower: self.lower,
+                upper: self.upper,
+            },
         }
     }
 
@@ -157,6 +164,39 @@ impl Parameter {
                 "unknown distribution `{other}` (known: `uniform`, `normal` truncated to [lower, upper])"
             )),
         }
+    }
+
+    /// What is wrong with the parameter, if anything: its range, a key named twice (in
+    /// `earlier`), its distribution, or a key or value one of the scenarios `(name, text)` does
+    /// not accept at either end of the range.
+    pub fn problem(&self, earlier: &[Parameter], scenarios: &[(&str, &str)]) -> Option<String> {
+        if !(self.lower.is_finite() && self.upper.is_finite() && self.lower < self.upper) {
+            return Some(format!(
+                "`lower` ({}) must be below `upper` ({}), both finite",
+                self.lower, self.upper
+            ));
+        }
+        if earlier.iter().any(|q| q.key == self.key) {
+            return Some("named twice".into());
+        }
+        if let Some(problem) = self.distribution_problem() {
+            return Some(problem);
+        }
+        for (name, text) in scenarios {
+            for v in [self.lower, self.upper] {
+                let o = vec![format!("{}={v}", self.key)];
+                if let Err(e) = Scenario::parse(text, name, &o) {
+                    return Some(
+                        e.diagnostics
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    );
+                }
+            }
+        }
+        None
     }
 }
 
@@ -316,29 +356,10 @@ impl Sensitivity {
                 key: p.key.clone(),
                 message,
             };
-            if !(p.lower.is_finite() && p.upper.is_finite() && p.lower < p.upper) {
-                return Err(bad(format!(
-                    "`lower` ({}) must be below `upper` ({}), both finite",
-                    p.lower, p.upper
-                ))
-                .into());
-            }
-            if s.spec.parameter[..i].iter().any(|q| q.key == p.key) {
-                return Err(bad("named twice".into()).into());
-            }
-            if let Some(problem) = p.distribution_problem() {
+            if let Some(problem) =
+                p.problem(&s.spec.parameter[..i], &[(&s.base_name, &s.base_text)])
+            {
                 return Err(bad(problem).into());
-            }
-            for v in [p.lower, p.upper] {
-                let o = vec![format!("{}={v}", p.key)];
-                Scenario::parse(&s.base_text, &s.base_name, &o).map_err(|e| {
-                    bad(e
-                        .diagnostics
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; "))
-                })?;
             }
         }
         for o in &s.spec.output {

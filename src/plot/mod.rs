@@ -12,10 +12,13 @@
 //! - `forest` and `series`: an experiment's figures ([`ForestChart`], [`SeriesChart`];
 //!   `bordin experiment`); the forest chart also draws `bordin sensitivity`'s indices with
 //!   their bootstrap intervals.
+//! - `posterior`: a calibration's marginals and pairwise scatter ([`MarginalsChart`],
+//!   [`PairsChart`]; `bordin calibrate --posterior`).
 //!
 //! Each chart is a value that implements [`Chart`]; [`svg`] and [`png`] render any of them.
 
 mod forest;
+mod posterior;
 mod power;
 mod run;
 mod series;
@@ -31,6 +34,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub use forest::{ForestChart, ForestItem, ForestPanel, MONTE_CARLO_VALUES};
+pub use posterior::{MarginalPanel, MarginalsChart, PairsChart};
 pub use power::{PowerChart, PowerPoint, PowerSeries};
 pub use run::RunChart;
 pub use run::caterpillar::{Caterpillar, TherapistEffect};
