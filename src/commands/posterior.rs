@@ -67,7 +67,7 @@ fn default_particles() -> usize {
     150
 }
 fn default_generations() -> usize {
-    6
+    4
 }
 fn default_quantile() -> f64 {
     0.5
