@@ -217,14 +217,6 @@ impl Error {
     }
 }
 
-/// The ABC engine's failures (a generation that spent its proposal budget) as a posterior
-/// calibration's.
-impl From<crate::stats::StatsError> for Error {
-    fn from(e: crate::stats::StatsError) -> Self {
-        Error::Posterior(e.into())
-    }
-}
-
 fn thread_count_message(given: usize, max: usize) -> String {
     if given == 0 {
         "--threads must be at least 1".into()

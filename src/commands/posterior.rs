@@ -611,17 +611,17 @@ impl Calibration {
             seed: self.abc.seed,
         };
         let mut index = done.len();
-        let generations = abc_smc_resumable(
+        let generations: Vec<Generation> = abc_smc_resumable(
             &priors,
             &opts,
             done,
-            |g: &Generation| -> Result<()> {
+            |g: &Generation| -> std::result::Result<(), Failure> {
                 save_generation(&abc_dir, index, g)?;
                 report(index, g, false);
                 index += 1;
                 Ok(())
             },
-            |theta: &[f64], rng| -> Result<Evaluation> {
+            |theta: &[f64], rng| -> std::result::Result<Evaluation, Failure> {
                 use rand_chacha::rand_core::Rng;
                 let seed = rng.next_u64() >> 16;
                 let values =
@@ -632,7 +632,11 @@ impl Calibration {
                     summaries,
                 })
             },
-        )?;
+        )
+        .map_err(|f| match f {
+            Failure::Abc(e) => Error::from(PosteriorError::Abc(e.to_string())),
+            Failure::Run(e) => e,
+        })?;
         let last = generations.last().expect("generation 0 at least");
         let fitted = match &self.user_scenario {
             None => None,
@@ -667,6 +671,24 @@ impl Calibration {
             abc: self.abc.clone(),
             fitted,
         })
+    }
+}
+
+/// What stops an ABC run: the engine (a spent budget) or a simulation or file.
+enum Failure {
+    Abc(crate::stats::StatsError),
+    Run(Error),
+}
+
+impl From<crate::stats::StatsError> for Failure {
+    fn from(e: crate::stats::StatsError) -> Self {
+        Failure::Abc(e)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Run(e)
     }
 }
 

@@ -49,9 +49,3 @@ pub enum PosteriorError {
     #[error("ABC-SMC: {0}")]
     Abc(String),
 }
-
-impl From<crate::stats::StatsError> for PosteriorError {
-    fn from(e: crate::stats::StatsError) -> Self {
-        PosteriorError::Abc(e.to_string())
-    }
-}
