@@ -208,6 +208,8 @@ pub struct Calibration {
     pub targets: Vec<FitTarget>,
     /// The user's scenario file (`--targets`), for the fitted scenario.
     pub user_scenario: Option<PathBuf>,
+    /// The targets file as named in messages.
+    targets_file: String,
     /// Hash of everything the result depends on.
     digest: String,
 }
@@ -443,12 +445,8 @@ impl Calibration {
                 therapists: &[],
                 outcomes: &[],
             };
-            statistics::compute(&t.statistic, &empty).map_err(|e| PosteriorError::Statistic {
-                file: file.clone(),
-                number: i + 1,
-                id: t.id.clone(),
-                source: e.into(),
-            })?;
+            statistics::compute(&t.statistic, &empty)
+                .map_err(|e| statistic_error(&file, i, t, e))?;
         }
         let abc = if quick { spec.abc.quick() } else { spec.abc };
         let mut h = format!(
@@ -469,11 +467,12 @@ impl Calibration {
             scenarios,
             targets,
             user_scenario: None,
+            targets_file: file,
             digest: crate::io::sha256_hex(h.as_bytes()),
         })
     }
 
-    /// Model runs of one proposal, and patients simulated per proposal.
+    /// Patients simulated per proposal (every scenario, `abc.replicates` replicates each).
     pub fn patients_per_proposal(&self) -> Result<u64> {
         let mut n = 0;
         for s in &self.scenarios {
@@ -505,7 +504,7 @@ impl Calibration {
                     continue;
                 }
                 let (value, se) = calibrate::evaluate(&sc, &collected, &t.statistic)
-                    .map_err(|e| calibrate_target_error(t, e))?;
+                    .map_err(|e| statistic_error(&self.targets_file, ti, t, e))?;
                 out[ti] = (value, se * (replicates as f64).sqrt());
             }
         }
@@ -556,25 +555,12 @@ impl Calibration {
         dir: &Path,
         mut report: impl FnMut(usize, &Generation, bool),
     ) -> Result<PosteriorOutcome> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(Error::OutNotADirectory(dir.to_path_buf()));
+        let want = format!("{{\n  \"sha256\": \"{}\"\n}}\n", self.digest);
+        let state = format!("{ABC_DIR}/{STATE_FILE}");
+        if !crate::io::claim_work_dir(dir, ABC_DIR, &state, &want)? {
+            return Err(PosteriorError::OtherRun(dir.to_path_buf()).into());
         }
         let abc_dir = dir.join(ABC_DIR);
-        std::fs::create_dir_all(&abc_dir).map_err(|source| Error::Write {
-            path: abc_dir.clone(),
-            source,
-        })?;
-        let state = abc_dir.join(STATE_FILE);
-        let want = format!("{{\n  \"sha256\": \"{}\"\n}}\n", self.digest);
-        match std::fs::read_to_string(&state) {
-            Ok(have) if have == want => {}
-            Ok(_) => return Err(PosteriorError::OtherRun(dir.to_path_buf()).into()),
-            Err(_) => {
-                let mut f = AtomicFile::create(&abc_dir, STATE_FILE)?;
-                f.raw(want.as_bytes())?;
-                f.commit()?;
-            }
-        }
         // The pilot: each target's per-replicate SD at the scenarios' own settings.
         let pilot = self.simulate(&[], self.abc.pilot_replicates, None)?;
         let scales: Vec<f64> = self
@@ -692,10 +678,11 @@ impl From<Error> for Failure {
     }
 }
 
-fn calibrate_target_error(t: &FitTarget, e: statistics::StatisticError) -> Error {
+/// Target `i` (0-based) of the targets file `file` whose statistic cannot be computed.
+fn statistic_error(file: &str, i: usize, t: &FitTarget, e: statistics::StatisticError) -> Error {
     PosteriorError::Statistic {
-        file: "targets".into(),
-        number: 0,
+        file: file.to_string(),
+        number: i + 1,
         id: t.id.clone(),
         source: e.into(),
     }
@@ -1114,14 +1101,23 @@ impl PosteriorOutcome {
         dir.commit()
     }
 
-    /// The prior's plotted range of parameter `i`: its bounds, or its central 99.8%.
+    /// The prior's plotted range of parameter `i`: its support, or its central 99.8% where
+    /// the support is unbounded.
     fn range(&self, i: usize) -> (f64, f64) {
-        match self.priors[i] {
-            Prior::Uniform { lower, upper } | Prior::TruncatedNormal { lower, upper, .. } => {
-                (lower, upper)
-            }
-            p @ Prior::Normal { .. } => (p.quantile(0.001), p.quantile(0.999)),
-        }
+        let p = self.priors[i];
+        let (lo, hi) = p.support();
+        (
+            if lo.is_finite() {
+                lo
+            } else {
+                p.quantile(0.001)
+            },
+            if hi.is_finite() {
+                hi
+            } else {
+                p.quantile(0.999)
+            },
+        )
     }
 
     /// The marginals chart.

@@ -475,38 +475,22 @@ impl Sensitivity {
         shard: Option<Shard>,
         mut done: impl FnMut(usize),
     ) -> Result<UnitsDone> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(Error::OutNotADirectory(dir.to_path_buf()));
-        }
-        let units_dir = dir.join(UNITS_DIR);
-        std::fs::create_dir_all(&units_dir).map_err(|source| Error::Write {
-            path: units_dir.clone(),
-            source,
-        })?;
-        let state = dir.join(STATE_FILE);
         let want = format!(
             "{{\n  \"sha256\": \"{}\",\n  \"units\": {}\n}}\n",
             self.digest,
             self.runs()
         );
-        match std::fs::read_to_string(&state) {
-            Ok(have) if have == want => {}
-            Ok(_) => {
-                return Err(SensitivityError::Spec {
-                    path: self.path.clone(),
-                    message: format!(
-                        "{} holds the work units of another analysis (the file or its base scenario changed); choose another --out",
-                        dir.display()
-                    ),
-                }
-                .into());
+        if !crate::io::claim_work_dir(dir, UNITS_DIR, STATE_FILE, &want)? {
+            return Err(SensitivityError::Spec {
+                path: self.path.clone(),
+                message: format!(
+                    "{} holds the work units of another analysis (the file or its base scenario changed); choose another --out",
+                    dir.display()
+                ),
             }
-            Err(_) => {
-                let mut f = AtomicFile::create(dir, STATE_FILE)?;
-                f.raw(want.as_bytes())?;
-                f.commit()?;
-            }
+            .into());
         }
+        let units_dir = dir.join(UNITS_DIR);
         let mut ran = 0;
         for k in 0..self.runs() {
             let mine = shard.is_none_or(|s| s.owns(k as u64));

@@ -185,3 +185,34 @@ impl Drop for AtomicFile {
         }
     }
 }
+
+/// Prepares `dir/sub` for resumable work (work units, saved generations) and claims it for the
+/// work `record` describes (a digest of its inputs), kept in the file `dir/state`: true when
+/// `dir/state` holds `record` or was just written with it, false when it holds another work's.
+///
+/// # Errors
+/// [`Error::OutNotADirectory`] when `dir` is a file; a directory or file that cannot be written.
+pub fn claim_work_dir(dir: &Path, sub: &str, state: &str, record: &str) -> Result<bool> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::OutNotADirectory(dir.to_path_buf()));
+    }
+    let work = dir.join(sub);
+    std::fs::create_dir_all(&work).map_err(|source| Error::Write {
+        path: work.clone(),
+        source,
+    })?;
+    match std::fs::read_to_string(dir.join(state)) {
+        Ok(have) => Ok(have == record),
+        Err(_) => {
+            let path = dir.join(state);
+            let (parent, name) = (
+                path.parent().unwrap_or(dir),
+                path.file_name().and_then(|n| n.to_str()).unwrap_or(state),
+            );
+            let mut f = AtomicFile::create(parent, name)?;
+            f.raw(record.as_bytes())?;
+            f.commit()?;
+            Ok(true)
+        }
+    }
+}

@@ -22,7 +22,7 @@ pub mod progress;
 pub mod space;
 pub mod table;
 
-pub use atomic::{AtomicFile, FileRecord, sha256_hex};
+pub use atomic::{AtomicFile, FileRecord, claim_work_dir, sha256_hex};
 pub use csv::{CsvSink, RenderedRows, SUMMARY_COLUMNS, summary_stat_cells};
 pub use format::num;
 pub use output_dir::{Mode, OutputDir, Owned};
