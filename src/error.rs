@@ -21,7 +21,7 @@ use std::path::PathBuf;
 pub use calibrate::CalibrateError;
 pub use experiment::{ExperimentError, FigureProblem};
 pub use output::{LockHolder, OutputError, byte_size};
-pub use posterior::PosteriorError;
+pub use posterior::{PosteriorError, PosteriorFileError};
 pub use power::PowerError;
 pub use report::ReportError;
 pub use sensitivity::SensitivityError;
@@ -169,6 +169,9 @@ pub enum Error {
     /// A posterior calibration that cannot be run.
     #[error(transparent)]
     Posterior(#[from] PosteriorError),
+    /// A `--posterior` file (or `--draws`) that cannot be used.
+    #[error(transparent)]
+    PosteriorFile(#[from] PosteriorFileError),
     /// The output directory exists and is not empty.
     #[error(
         "output directory {0} is not empty; choose another with --out, or pass --force to overwrite its files"
@@ -211,6 +214,7 @@ impl Error {
                 | Error::Experiment(_)
                 | Error::Sensitivity(_)
                 | Error::Calibrate(_)
+                | Error::PosteriorFile(_)
                 | Error::ReadScenario { .. }
                 | Error::OutputNotEmpty(_)
         )

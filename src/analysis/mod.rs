@@ -13,6 +13,7 @@
 //! - rupture rates per attended session, latent and as reported by each rater (R4-R6); repair
 //!   rate = repaired / ruptures.
 
+pub mod intervals;
 pub mod statistics;
 
 use serde::Serialize;
@@ -254,6 +255,60 @@ pub struct SummaryStats {
     pub rupture_rate_therapist: f64,
     pub rupture_rate_observer: f64,
     pub repair_rate: f64,
+}
+
+impl SummaryStats {
+    /// The statistics' names, in the order of [`SummaryStats::values`] (and of `summary.csv`'s
+    /// columns after `replicate` and `arm`).
+    pub const NAMES: [&'static str; 18] = [
+        "n",
+        "mean_intake",
+        "mean_final",
+        "mean_change",
+        "sd_change",
+        "pre_post_d",
+        "reliable_improvement",
+        "recovery",
+        "deterioration",
+        "dropout",
+        "mean_sessions",
+        "alliance_outcome_r",
+        "alliance_outcome_n",
+        "rupture_rate",
+        "rupture_rate_patient",
+        "rupture_rate_therapist",
+        "rupture_rate_observer",
+        "repair_rate",
+    ];
+
+    /// Whether statistic `i` of [`SummaryStats::NAMES`] is a count (a whole number).
+    pub fn is_count(i: usize) -> bool {
+        matches!(Self::NAMES[i], "n" | "alliance_outcome_n")
+    }
+
+    /// The statistics in the order of [`SummaryStats::NAMES`] (counts as floats).
+    pub fn values(&self) -> [f64; 18] {
+        [
+            self.n as f64,
+            self.mean_intake,
+            self.mean_final,
+            self.mean_change,
+            self.sd_change,
+            self.pre_post_d,
+            self.reliable_improvement,
+            self.recovery,
+            self.deterioration,
+            self.dropout,
+            self.mean_sessions,
+            self.alliance_outcome_r,
+            self.alliance_outcome_n as f64,
+            self.rupture_rate,
+            self.rupture_rate_patient,
+            self.rupture_rate_therapist,
+            self.rupture_rate_observer,
+            self.repair_rate,
+        ]
+    }
 }
 
 /// Summaries per arm of a set of outcomes (in the order given).

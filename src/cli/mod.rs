@@ -2,7 +2,7 @@
 //! ripgrep keeps its `LowArgs`/`HiArgs`); each group's file turns its flags into the library's
 //! request and prints the result.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 pub mod calibrate;
 pub mod experiment;
@@ -62,4 +62,19 @@ pub enum Command {
 /// Where a scenario came from, as manifests and reports name it.
 pub fn scenario_source(scenario: Option<&std::path::Path>) -> String {
     scenario.map_or("embedded default".into(), |p| p.display().to_string())
+}
+
+/// `--posterior FILE|default [--draws K]` of run, experiment, power and sweep.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PosteriorArgs {
+    /// Answer over a calibrated posterior: each replicate simulates the mechanism constants of
+    /// one posterior draw (a posterior.csv of `bordin calibrate --posterior`, or `default`, the
+    /// shipped configs/posterior/default.csv), so results carry the uncertainty about the model
+    /// as well as Monte Carlo error (docs/calibration.md, "Answers over the posterior").
+    #[arg(long, value_name = "FILE|default")]
+    pub posterior: Option<String>,
+    /// With --posterior: use K draws, replicate r taking draw r mod K (default: one draw per
+    /// replicate).
+    #[arg(long, value_name = "K", requires = "posterior")]
+    pub draws: Option<u64>,
 }

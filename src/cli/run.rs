@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use bordin::commands::run;
 use bordin::io::progress::{self, Progress};
+use bordin::scenario::posterior::PosteriorDraws;
 
 /// The flags of `bordin run`.
 #[derive(Args, Debug)]
@@ -50,6 +51,8 @@ pub struct RunArgs {
     /// directory, as `bordin report` does.
     #[arg(long)]
     report: bool,
+    #[command(flatten)]
+    posterior: super::PosteriorArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -68,8 +71,15 @@ impl RunArgs {
         if let Some(r) = self.replicates {
             set.push(format!("run.replicates={r}"));
         }
+        let scenario = bordin::scenario::load(self.scenario.as_deref(), &set)?;
+        let posterior = PosteriorDraws::from_flags(
+            self.posterior.posterior.as_deref(),
+            self.posterior.draws,
+            &scenario,
+        )?;
         let req = run::RunRequest {
-            scenario: bordin::scenario::load(self.scenario.as_deref(), &set)?,
+            scenario,
+            posterior,
             scenario_source: super::scenario_source(self.scenario.as_deref()),
             out: self.out,
             force: self.force,
@@ -90,6 +100,15 @@ impl RunArgs {
         let done = done?;
         if !self.quiet {
             print!("{}", done.table);
+            if let (Some((_, table)), Some(d)) = (&done.intervals, &req.posterior) {
+                println!(
+                    "\nposterior predictive intervals over {} replicates of {} patients (intervals.csv; draws.csv):\n{}",
+                    req.scenario.run.replicates,
+                    req.scenario.run.patients,
+                    d.describe()
+                );
+                print!("{table}");
+            }
             println!(
                 "wrote {} files to {} in {:.2} s on {} thread(s)",
                 done.files.len(),

@@ -1,16 +1,19 @@
 //! `bordin run`: simulate a scenario and write its output directory (`sessions.csv`,
-//! `patients.csv`, `therapists.csv`, `summary.csv` and `manifest.json`, and with `--report`
-//! the report), as one transaction ([`OutputDir`]) after the disk-space guard.
+//! `patients.csv`, `therapists.csv`, `summary.csv` and `manifest.json`; with `--posterior`
+//! also `draws.csv` and `intervals.csv`; with `--report` the report), as one transaction
+//! ([`OutputDir`]) after the disk-space guard.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::analysis::SummaryStats;
+use crate::analysis::intervals::{self, ReplicateInterval};
 use crate::commands::report::{self, ReportOutput};
 use crate::error::Result;
 use crate::io::manifest::Manifest;
 use crate::io::{CsvSink, FileRecord, Mode, OutputDir, Owned};
 use crate::scenario::Scenario;
+use crate::scenario::posterior::PosteriorDraws;
 use crate::sim::engine::{self, RunOptions};
 
 /// The files `bordin run` writes (beside the report's, [`report::is_report_file`]).
@@ -20,6 +23,8 @@ pub const RUN_FILES: &[&str] = &[
     "therapists.csv",
     "summary.csv",
     "manifest.json",
+    "draws.csv",
+    "intervals.csv",
 ];
 
 /// A run's outputs: its files and a report's; with `--force` an earlier run's are replaced.
@@ -48,6 +53,8 @@ pub struct RunRequest {
     pub sessions_output: bool,
     /// Also write the report (`report.html` and the charts), in the same transaction.
     pub report: bool,
+    /// `--posterior`: each replicate simulates a posterior draw's mechanism constants.
+    pub posterior: Option<PosteriorDraws>,
     /// The command line, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -59,6 +66,9 @@ pub struct RunReport {
     pub files: Vec<FileRecord>,
     pub pooled: Vec<SummaryStats>,
     pub table: String,
+    /// With `--posterior`: the posterior predictive intervals over replicates, and their
+    /// printed table.
+    pub intervals: Option<(Vec<ReplicateInterval>, String)>,
     pub wall_seconds: f64,
     pub threads: usize,
     /// The report, with `report`.
@@ -88,13 +98,28 @@ pub fn run(req: &RunRequest) -> Result<RunReport> {
         record_sessions: req.sessions_output,
         ..RunOptions::default()
     };
-    let (files, pooled) = pool.install(|| -> Result<_> {
+    let replicates = 0..sc.run.replicates;
+    let tables = pool.install(|| -> Result<_> {
         let mut sink = CsvSink::create(dir, sc, req.sessions_output, req.counterfactual)?;
-        engine::run(sc, &opts, 0..sc.run.replicates, &mut sink)?;
+        match &req.posterior {
+            None => engine::run(sc, &opts, replicates.clone(), &mut sink)?,
+            Some(d) => engine::run_each(&|r| d.scenario(r), &opts, replicates.clone(), &mut sink)?,
+        }
         sink.finish()
     })?;
+    let mut files = tables.files;
+    let intervals = match &req.posterior {
+        None => None,
+        Some(d) => {
+            let arms: Vec<String> = sc.arms.iter().map(|a| a.name.clone()).collect();
+            let iv = intervals::over_replicates(&arms, &tables.per_replicate);
+            files.push(crate::io::write_draws(dir, d, replicates)?);
+            files.push(crate::io::write_intervals(dir, &iv)?);
+            let table = crate::io::interval_table(&iv);
+            Some((iv, table))
+        }
+    };
     let wall_seconds = start.elapsed().as_secs_f64();
-    let mut files = files;
     files.push(write_manifest(req, dir, &files, threads, wall_seconds)?);
     let report = if req.report {
         Some(report::write_into(dir, dir, &req.out)?)
@@ -104,9 +129,10 @@ pub fn run(req: &RunRequest) -> Result<RunReport> {
     out.commit()?;
     Ok(RunReport {
         out: req.out.clone(),
-        table: crate::io::summary_table(sc, &pooled),
+        table: crate::io::summary_table(sc, &tables.pooled),
+        intervals,
         files,
-        pooled,
+        pooled: tables.pooled,
         wall_seconds,
         threads,
         report,
@@ -135,5 +161,6 @@ fn write_manifest(
         "sessions_output",
         if req.sessions_output { "all" } else { "none" },
     )
+    .with_posterior(req.posterior.as_ref())
     .write(dir, files)
 }

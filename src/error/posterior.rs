@@ -49,3 +49,39 @@ pub enum PosteriorError {
     #[error("ABC-SMC: {0}")]
     Abc(String),
 }
+
+/// Why the posterior of `--posterior FILE|default [--draws K]` (of run, experiment, power and
+/// sweep) cannot be used: the file, and what is wrong where (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum PosteriorFileError {
+    /// The file cannot be read.
+    #[error("--posterior {}: {source}", .path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// A line (1-based) that is not what a posterior file holds.
+    #[error("--posterior {source_name}: line {line}: {message}")]
+    Format {
+        source_name: String,
+        line: usize,
+        message: String,
+    },
+    /// A key column the scenario has no number for.
+    #[error("--posterior {source_name}: column `{key}`: {message}")]
+    Key {
+        source_name: String,
+        key: String,
+        message: String,
+    },
+    /// A particle whose values the scenario does not accept.
+    #[error("--posterior {source_name}: particle {particle}: {problems}")]
+    Particle {
+        source_name: String,
+        particle: String,
+        problems: String,
+    },
+    /// `--draws 0`, or `--draws` without `--posterior`.
+    #[error("--draws: {0}")]
+    Draws(String),
+}

@@ -1,5 +1,5 @@
 //! The CSV sink of `bordin run`: `sessions.csv`, `patients.csv`, `therapists.csv` and
-//! `summary.csv`.
+//! `summary.csv`; and, with `--posterior`, `intervals.csv` and `draws.csv`.
 //!
 //! Rows of `sessions.csv` and `patients.csv` are formatted in the parallel phase of the engine
 //! ([`Sink::render`]) and only copied to the files in order; every cell written that way is a
@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::analysis::intervals::{INTERVAL_COLUMNS, ReplicateInterval};
 use crate::analysis::{ArmSummary, Moments, SummaryStats};
 use crate::error::Result;
 use crate::io::atomic::{AtomicFile, FileRecord};
@@ -16,6 +17,7 @@ use crate::model::patient::PatientTraits;
 use crate::model::therapist::TherapistTraits;
 use crate::model::traits::Traits;
 use crate::scenario::Scenario;
+use crate::scenario::posterior::PosteriorDraws;
 use crate::sim::allocation::ReplicateContext;
 use crate::sim::engine::{PatientOutcome, Sink};
 
@@ -36,8 +38,20 @@ pub struct CsvSink {
     summary: AtomicFile,
     per_replicate: Vec<ArmSummary>,
     pooled: Vec<ArmSummary>,
+    /// Each replicate's per-arm statistics, in replicate order (for intervals over replicates).
+    replicate_stats: Vec<Vec<SummaryStats>>,
     therapist_acc: Vec<Vec<TherapistAcc>>,
     rows: RowFormat,
+}
+
+/// What a [`CsvSink`] wrote and summed up.
+#[derive(Clone, Debug)]
+pub struct RunTables {
+    pub files: Vec<FileRecord>,
+    /// Per arm, pooled over replicates.
+    pub pooled: Vec<SummaryStats>,
+    /// Per replicate (in order), per arm: the rows of `summary.csv`.
+    pub per_replicate: Vec<Vec<SummaryStats>>,
 }
 
 /// How a patient's rows are formatted: with session rows, and with potential outcomes.
@@ -164,6 +178,7 @@ impl CsvSink {
             summary,
             per_replicate: Vec::new(),
             pooled: vec![ArmSummary::default(); scenario.arms.len()],
+            replicate_stats: Vec::new(),
             therapist_acc: Vec::new(),
             rows: RowFormat {
                 sessions,
@@ -172,9 +187,8 @@ impl CsvSink {
         })
     }
 
-    /// Commits every file; returns their records and the per-arm summaries pooled over
-    /// replicates.
-    pub fn finish(self) -> Result<(Vec<FileRecord>, Vec<SummaryStats>)> {
+    /// Commits every file; returns their records and the per-arm statistics.
+    pub fn finish(self) -> Result<RunTables> {
         let mut files = Vec::new();
         if let Some(s) = self.sessions {
             files.push(s.commit()?);
@@ -182,7 +196,11 @@ impl CsvSink {
         files.push(self.patients.commit()?);
         files.push(self.therapists.commit()?);
         files.push(self.summary.commit()?);
-        Ok((files, self.pooled.iter().map(ArmSummary::row).collect()))
+        Ok(RunTables {
+            files,
+            pooled: self.pooled.iter().map(ArmSummary::row).collect(),
+            per_replicate: self.replicate_stats,
+        })
     }
 }
 
@@ -471,12 +489,15 @@ impl Sink for CsvSink {
                     .record(ids.into_iter().chain(traits).chain(caseload))?;
             }
         }
+        let mut rows = Vec::with_capacity(self.per_replicate.len());
         for (a, s) in self.per_replicate.iter().enumerate() {
             let r = s.row();
             self.summary
                 .record(summary_fields(&rep, &scenario.arms[a].name, &r))?;
             self.pooled[a].merge(s);
+            rows.push(r);
         }
+        self.replicate_stats.push(rows);
         Ok(())
     }
 }
@@ -489,24 +510,77 @@ fn summary_fields(rep: &str, arm: &str, r: &SummaryStats) -> Vec<String> {
 
 /// The statistics cells of a `summary.csv` row (every column after `replicate` and `arm`).
 pub fn summary_stat_cells(r: &SummaryStats) -> [String; 18] {
-    [
-        r.n.to_string(),
-        num(r.mean_intake, 4),
-        num(r.mean_final, 4),
-        num(r.mean_change, 4),
-        num(r.sd_change, 4),
-        num(r.pre_post_d, 4),
-        num(r.reliable_improvement, 4),
-        num(r.recovery, 4),
-        num(r.deterioration, 4),
-        num(r.dropout, 4),
-        num(r.mean_sessions, 4),
-        num(r.alliance_outcome_r, 4),
-        r.alliance_outcome_n.to_string(),
-        num(r.rupture_rate, 4),
-        num(r.rupture_rate_patient, 4),
-        num(r.rupture_rate_therapist, 4),
-        num(r.rupture_rate_observer, 4),
-        num(r.repair_rate, 4),
-    ]
+    let values = r.values();
+    std::array::from_fn(|i| {
+        if SummaryStats::is_count(i) {
+            format!("{}", values[i] as u64)
+        } else {
+            num(values[i], 4)
+        }
+    })
+}
+
+/// Writes `intervals.csv` ([`crate::analysis::intervals::INTERVAL_COLUMNS`]) into `dir`.
+///
+/// # Errors
+/// Write failures.
+pub fn write_intervals(dir: &Path, intervals: &[ReplicateInterval]) -> Result<FileRecord> {
+    let mut f = AtomicFile::create(dir, "intervals.csv")?;
+    f.record(INTERVAL_COLUMNS)?;
+    for iv in intervals {
+        f.record([
+            iv.arm.clone(),
+            iv.statistic.to_string(),
+            iv.replicates.to_string(),
+            num(iv.mean, 6),
+            num(iv.sd, 6),
+            num(iv.q025, 6),
+            num(iv.q50, 6),
+            num(iv.q975, 6),
+        ])?;
+    }
+    f.commit()
+}
+
+/// Writes `draws.csv` into `dir`: per replicate, its posterior draw, the particle (its
+/// `particle` id in the posterior file) and the particle's values (one column per key).
+///
+/// # Errors
+/// Write failures.
+pub fn write_draws(
+    dir: &Path,
+    draws: &PosteriorDraws,
+    replicates: std::ops::Range<u64>,
+) -> Result<FileRecord> {
+    let mut f = AtomicFile::create(dir, "draws.csv")?;
+    f.record(
+        ["replicate", "draw", "particle"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(draws.posterior.keys.iter().cloned()),
+    )?;
+    for r in replicates {
+        let p = draws.particle(r);
+        f.record(
+            [
+                r.to_string(),
+                draws.draw(r).to_string(),
+                draws.posterior.ids[p].clone(),
+            ]
+            .into_iter()
+            .chain(draws.posterior.values[p].iter().map(|x| format!("{x:?}"))),
+        )?;
+    }
+    f.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_columns_follow_the_statistics_order() {
+        assert_eq!(SUMMARY_COLUMNS[..2], ["replicate", "arm"]);
+        assert_eq!(SUMMARY_COLUMNS[2..], SummaryStats::NAMES);
+    }
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Result;
 use crate::io::{AtomicFile, FileRecord};
+use crate::scenario::posterior::PosteriorDraws;
 use crate::scenario::{self, Scenario};
 
 /// A manifest being put together: the fields every command records, then the command's own.
@@ -38,6 +39,25 @@ impl Manifest {
             .with("wall_time_seconds", wall_seconds)
             .with("command_line", command_line)
             .with("resolved_scenario", scenario::resolved_toml(sc))
+    }
+
+    /// With `--posterior`: its source, SHA-256, generation and `--draws` (`posterior`), so the
+    /// run can be reproduced from the manifest with the same file. Without, no field.
+    pub fn with_posterior(self, draws: Option<&PosteriorDraws>) -> Manifest {
+        let Some(d) = draws else {
+            return self;
+        };
+        self.with(
+            "posterior",
+            serde_json::json!({
+                "source": d.posterior.source_name,
+                "sha256": d.posterior.sha256,
+                "generation": d.posterior.generation,
+                "particles": d.posterior.values.len(),
+                "keys": d.posterior.keys,
+                "draws": d.draws,
+            }),
+        )
     }
 
     /// Adds a field of the command.

@@ -23,8 +23,11 @@ pub mod space;
 pub mod table;
 
 pub use atomic::{AtomicFile, FileRecord, claim_work_dir, sha256_hex};
-pub use csv::{CsvSink, RenderedRows, SUMMARY_COLUMNS, summary_stat_cells};
+pub use csv::{
+    CsvSink, RenderedRows, RunTables, SUMMARY_COLUMNS, summary_stat_cells, write_draws,
+    write_intervals,
+};
 pub use format::num;
 pub use output_dir::{Mode, OutputDir, Owned};
-pub use table::summary_table;
+pub use table::{interval_table, summary_table};
 pub(crate) use table::{table_2dp, table_percent};

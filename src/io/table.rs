@@ -1,6 +1,7 @@
 //! The summary table `bordin run` prints, and the cell formats of printed tables.
 
 use crate::analysis::SummaryStats;
+use crate::analysis::intervals::ReplicateInterval;
 use crate::io::format::num;
 use crate::scenario::Scenario;
 
@@ -56,35 +57,7 @@ pub fn summary_table(scenario: &Scenario, pooled: &[SummaryStats]) -> String {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].len())
-                .chain([headers[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i == 0 {
-                    format!("{c:<w$}", w = widths[i])
-                } else {
-                    format!("{c:>w$}", w = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let mut out = line(headers.to_vec());
-    out.push('\n');
-    for r in &rows {
-        out.push_str(&line(r.iter().map(String::as_str).collect()));
-        out.push('\n');
-    }
+    let mut out = aligned(&headers, &rows, 1);
     out.push_str(&format!(
         "{} on {}: change = final - intake score (negative = improvement); recovered among cases at intake (score >= {}); reliable change >= {} points.\n",
         scenario.name,
@@ -103,4 +76,86 @@ pub fn summary_table(scenario: &Scenario, pooled: &[SummaryStats]) -> String {
         }
     }
     out
+}
+
+/// A printed table: the first `left` columns left-aligned, the others right-aligned, two
+/// spaces apart.
+pub(crate) fn aligned(headers: &[&str], rows: &[Vec<String>], left: usize) -> String {
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([headers[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i < left {
+                    format!("{c:<w$}", w = widths[i])
+                } else {
+                    format!("{c:>w$}", w = widths[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = line(headers.to_vec());
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// The statistics of the printed interval table, with their labels and whether a share.
+const INTERVAL_ROWS: [(&str, &str, bool); 8] = [
+    ("dropout", "dropout", true),
+    ("mean_sessions", "sessions", false),
+    ("mean_change", "change", false),
+    ("pre_post_d", "pre-post d", false),
+    ("reliable_improvement", "reliably improved", true),
+    ("recovery", "recovered", true),
+    ("deterioration", "deteriorated", true),
+    ("alliance_outcome_r", "alliance-outcome r", false),
+];
+
+/// The printed table of intervals over replicates (`intervals.csv` has every statistic):
+/// per arm and statistic of [`summary_table`], the mean and the 2.5%, 50% and 97.5% quantiles.
+pub fn interval_table(intervals: &[ReplicateInterval]) -> String {
+    let headers = ["arm", "statistic", "mean", "2.5%", "median", "97.5%"];
+    let mut rows = Vec::new();
+    let mut arms: Vec<&str> = Vec::new();
+    for iv in intervals {
+        if !arms.contains(&iv.arm.as_str()) {
+            arms.push(&iv.arm);
+        }
+    }
+    for arm in arms {
+        for (stat, label, share) in INTERVAL_ROWS {
+            let Some(iv) = intervals
+                .iter()
+                .find(|i| i.arm == arm && i.statistic == stat)
+            else {
+                continue;
+            };
+            let f = if share { table_percent } else { table_2dp };
+            rows.push(vec![
+                arm.to_string(),
+                label.to_string(),
+                f(iv.mean),
+                f(iv.q025),
+                f(iv.q50),
+                f(iv.q975),
+            ]);
+        }
+    }
+    aligned(&headers, &rows, 2)
 }

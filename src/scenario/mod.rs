@@ -7,6 +7,7 @@
 //! `docs/scenario.md`, rendered from the same reads (see [`reader`](crate::config::reader)).
 
 pub mod param;
+pub mod posterior;
 mod read;
 
 use std::path::Path;

@@ -183,7 +183,8 @@ fn simulate_patient(
     }
 }
 
-struct Chunk {
+struct Chunk<'a> {
+    scenario: &'a Scenario,
     plan: Arc<ReplicateContext>,
     start: u64,
     places: Vec<Placement>,
@@ -192,14 +193,35 @@ struct Chunk {
 }
 
 /// Runs replicates `replicates` of a scenario, feeding `sink` in order.
+///
+/// # Errors
+/// What the sink returns.
 pub fn run<S: Sink>(
     scenario: &Scenario,
     opts: &RunOptions,
     replicates: std::ops::Range<u64>,
     sink: &mut S,
 ) -> Result<()> {
-    let streams = Streams::new(scenario.run.seed);
-    let n = scenario.run.patients;
+    run_each(&|_| scenario, opts, replicates, sink)
+}
+
+/// [`run`] with a scenario of its own for each replicate (`scenario_of(replicate)`: a posterior
+/// draw's mechanism constants, say). The scenarios share `[run]`: the seed and the patients
+/// per replicate are those of the first replicate's.
+///
+/// # Errors
+/// What the sink returns.
+pub fn run_each<'a, S: Sink>(
+    scenario_of: &(dyn Fn(u64) -> &'a Scenario + Sync),
+    opts: &RunOptions,
+    replicates: std::ops::Range<u64>,
+    sink: &mut S,
+) -> Result<()> {
+    let Some(first) = (!replicates.is_empty()).then(|| scenario_of(replicates.start)) else {
+        return Ok(());
+    };
+    let streams = Streams::new(first.run.seed);
+    let n = first.run.patients;
     let chunk = opts.chunk_size.max(1) as u64;
     let mut pending: Vec<Chunk> = Vec::new();
     let flush = |pending: &mut Vec<Chunk>, sink: &mut S| -> Result<()> {
@@ -212,14 +234,14 @@ pub fn run<S: Sink>(
                     .enumerate()
                     .map(|(i, &p)| {
                         let o = simulate_patient(
-                            scenario,
+                            c.scenario,
                             &streams,
                             &c.plan,
                             c.start + i as u64,
                             p,
                             opts,
                         );
-                        let r = shared.render(scenario, &c.plan, &o);
+                        let r = shared.render(c.scenario, &c.plan, &o);
                         (o, r)
                     })
                     .collect()
@@ -228,13 +250,13 @@ pub fn run<S: Sink>(
         let mut done = 0;
         for (c, outs) in pending.iter().zip(results) {
             if c.first {
-                sink.begin_replicate(scenario, &c.plan)?;
+                sink.begin_replicate(c.scenario, &c.plan)?;
             }
             for (o, r) in outs {
-                sink.patient(scenario, &c.plan, o, r)?;
+                sink.patient(c.scenario, &c.plan, o, r)?;
             }
             if c.last {
-                sink.end_replicate(scenario, &c.plan)?;
+                sink.end_replicate(c.scenario, &c.plan)?;
             }
             done += c.places.len() as u64;
         }
@@ -246,6 +268,7 @@ pub fn run<S: Sink>(
         Ok(())
     };
     for rep in replicates {
+        let scenario = scenario_of(rep);
         let mut plan = ReplicatePlan::new(scenario, &streams, rep);
         let mut start = 0;
         while start < n {
@@ -254,6 +277,7 @@ pub fn run<S: Sink>(
                 .map(|i| plan.place(scenario, &streams, i))
                 .collect();
             pending.push(Chunk {
+                scenario,
                 plan: Arc::clone(&plan.ctx),
                 start,
                 places,
