@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use bordin::commands::experiment;
+use bordin::scenario::posterior::Posterior;
 
 /// The flags of `bordin experiment`.
 #[derive(Args, Debug)]
@@ -20,9 +21,12 @@ pub struct ExperimentArgs {
     /// A third of the replicates; check bands widened by two Monte Carlo SEs.
     #[arg(long)]
     quick: bool,
-    /// Where to write results.csv, results.md and the figures (default: DIR/results).
+    /// Where to write results.csv, results.md and the figures (default: DIR/results, or
+    /// DIR/results-posterior with --posterior).
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    posterior: super::PosteriorArgs,
 }
 
 impl ExperimentArgs {
@@ -33,8 +37,24 @@ impl ExperimentArgs {
             print!("{}", experiment::list_statistics());
             return Ok(ExitCode::SUCCESS);
         };
-        let outcome = experiment::run(&dir, self.quick)?;
-        let out = self.out.unwrap_or_else(|| dir.join("results"));
+        let posterior = self
+            .posterior
+            .posterior
+            .as_deref()
+            .map(Posterior::load)
+            .transpose()?;
+        let outcome = experiment::run_over(
+            &dir,
+            self.quick,
+            posterior.as_ref().map(|p| (p, self.posterior.draws)),
+        )?;
+        // Results over a posterior go beside the point results, not over them.
+        let default_out = if posterior.is_some() {
+            "results-posterior"
+        } else {
+            "results"
+        };
+        let out = self.out.unwrap_or_else(|| dir.join(default_out));
         experiment::write(&out, &outcome)?;
         print!("{}", outcome.markdown());
         println!(

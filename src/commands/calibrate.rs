@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{CalibrateError, Result};
 use crate::scenario::Scenario;
+use crate::scenario::posterior::PosteriorDraws;
 use crate::sim::engine::{self, RunOptions};
 use crate::stats;
 
@@ -178,12 +179,26 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Vec<TargetResult>> {
 /// # Errors
 /// As [`engine::collect`].
 pub fn simulate(sc: &Scenario) -> Result<engine::CollectSink> {
+    simulate_over(sc, None)
+}
+
+/// [`simulate`], each replicate with its posterior draw's scenario when `draws` is given.
+///
+/// # Errors
+/// As [`engine::run_each`].
+pub fn simulate_over(sc: &Scenario, draws: Option<&PosteriorDraws>) -> Result<engine::CollectSink> {
     let run_opts = RunOptions {
         counterfactual: true,
         record_sessions: true,
         ..RunOptions::default()
     };
-    engine::collect(sc, &run_opts)
+    let mut sink = engine::CollectSink::default();
+    let replicates = 0..sc.run.replicates;
+    match draws {
+        None => engine::run(sc, &run_opts, replicates, &mut sink)?,
+        Some(d) => engine::run_each(&|r| d.scenario(r), &run_opts, replicates, &mut sink)?,
+    }
+    Ok(sink)
 }
 
 /// A statistic's mean over replicates and its Monte Carlo standard error (SD over replicates
@@ -196,15 +211,32 @@ pub fn evaluate(
     collected: &engine::CollectSink,
     statistic: &str,
 ) -> std::result::Result<(f64, f64), StatisticError> {
+    Ok(mean_and_se(&replicate_values(
+        &|_| sc,
+        collected,
+        statistic,
+    )?))
+}
+
+/// A statistic's value in each replicate where it is defined (in replicate order), each
+/// computed with its replicate's scenario (`scenario_of(replicate)`: a posterior draw's).
+///
+/// # Errors
+/// An unknown statistic or argument.
+pub fn replicate_values<'a>(
+    scenario_of: &dyn Fn(u64) -> &'a Scenario,
+    collected: &engine::CollectSink,
+    statistic: &str,
+) -> std::result::Result<Vec<f64>, StatisticError> {
     let mut values = Vec::new();
     for engine::CollectedReplicate {
+        replicate,
         therapists,
         outcomes,
-        ..
     } in &collected.replicates
     {
         let r = statistics::Replicate {
-            scenario: sc,
+            scenario: scenario_of(*replicate),
             therapists,
             outcomes,
         };
@@ -213,11 +245,16 @@ pub fn evaluate(
             values.push(v);
         }
     }
+    Ok(values)
+}
+
+/// The mean of `values` and its Monte Carlo SE (NaN for none).
+pub fn mean_and_se(values: &[f64]) -> (f64, f64) {
     if values.is_empty() {
-        return Ok((f64::NAN, f64::NAN));
+        return (f64::NAN, f64::NAN);
     }
-    let se = stats::var(&values).sqrt() / (values.len() as f64).sqrt();
-    Ok((stats::mean(&values), se))
+    let se = stats::var(values).sqrt() / (values.len() as f64).sqrt();
+    (stats::mean(values), se)
 }
 
 fn result(t: &Target, value: f64, mc_se: f64, pass: Option<bool>) -> TargetResult {

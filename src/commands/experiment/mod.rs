@@ -66,6 +66,7 @@ use crate::commands::calibrate;
 use crate::error::Result;
 use crate::io::{Mode, OutputDir, Owned};
 use crate::plot;
+use crate::scenario::posterior::Posterior;
 
 /// One reported value.
 #[derive(Clone, Debug)]
@@ -75,6 +76,9 @@ pub struct Value {
     pub statistic: String,
     pub value: f64,
     pub mc_se: f64,
+    /// With `--posterior`: the 2.5% and 97.5% quantiles of the replicates' values (each
+    /// replicate a posterior draw), the posterior predictive interval.
+    pub interval: Option<(f64, f64)>,
     /// For checks: the band and whether the value lies in it (widened by 2 SE when quick).
     pub band: Option<(f64, f64)>,
     pub pass: Option<bool>,
@@ -129,6 +133,8 @@ pub struct Outcome {
     /// The `[[figure]]` curves.
     pub series: Vec<Series>,
     pub quick: bool,
+    /// With `--posterior`: the posterior and its draws, described.
+    pub posterior: Option<String>,
 }
 
 impl Outcome {
@@ -184,10 +190,23 @@ fn with_target_uses(render: fn(&[(&str, &str)]) -> String) -> String {
 /// figure field, or an unknown statistic. Figures and scenario names are checked before
 /// anything is simulated.
 pub fn run(dir: &Path, quick: bool) -> Result<Outcome> {
+    run_over(dir, quick, None)
+}
+
+/// [`run`] over a posterior (`--posterior FILE|default [--draws K]`): each replicate of every
+/// scenario simulates a posterior draw; values carry their posterior predictive intervals.
+///
+/// # Errors
+/// As [`run`]; a posterior whose keys a scenario does not have.
+pub fn run_over(
+    dir: &Path,
+    quick: bool,
+    posterior: Option<(&Posterior, Option<u64>)>,
+) -> Result<Outcome> {
     let spec = spec::read(dir)?;
     let scenarios = run::load(&spec, dir, quick)?;
     spec::check_figure_statistics(&spec, &scenarios)?;
-    let runs = run::simulate(&spec, scenarios)?;
+    let runs = run::simulate(&spec, scenarios, posterior)?;
     Ok(run::outcome(&runs, quick)?)
 }
 
@@ -231,6 +250,7 @@ mod tests {
             statistic: "mean_sessions".into(),
             value: 1.0,
             mc_se: 0.1,
+            interval: None,
             band,
             pass: band.map(|_| true),
             panel: panel.map(String::from),
@@ -255,6 +275,7 @@ mod tests {
             ],
             series: Vec::new(),
             quick: false,
+            posterior: None,
         };
         let panels = o.panels();
         let got: Vec<(&str, Vec<&str>)> = panels
@@ -281,6 +302,7 @@ mod tests {
             checks: vec![value("c", None, Some((0.0, 1.0)))],
             series: Vec::new(),
             quick: false,
+            posterior: None,
         };
         let panels = o.panels();
         assert_eq!(panels.len(), 1);

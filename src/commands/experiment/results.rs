@@ -10,7 +10,8 @@ use super::spec::series_statistic;
 use super::{Outcome, Series};
 
 impl Outcome {
-    /// The result as Markdown.
+    /// The result as Markdown; over a posterior, with each value's 95% posterior predictive
+    /// interval beside it.
     pub fn markdown(&self) -> String {
         let f = |x: f64| {
             if x.is_finite() {
@@ -19,27 +20,53 @@ impl Outcome {
                 "-".into()
             }
         };
-        let mut out = format!(
-            "# {}\n\n{}\n\n| quantity | scenario | value | MC SE |\n|---|---|---|---|\n",
-            self.title, self.question
-        );
+        let over = self.posterior.is_some();
+        let pi = |v: &super::Value| {
+            v.interval
+                .map_or("-".into(), |(lo, hi)| format!("[{}, {}]", f(lo), f(hi)))
+        };
+        let mut out = format!("# {}\n\n{}\n\n", self.title, self.question);
+        if let Some(p) = &self.posterior {
+            out.push_str(&format!(
+                "Over the posterior: {p}. Value: the mean over replicates, each simulating one posterior draw; 95% PI: the 2.5% and 97.5% quantiles of the replicates' values (the posterior predictive interval: model uncertainty and Monte Carlo noise together).\n\n"
+            ));
+            out.push_str(
+                "| quantity | scenario | value | MC SE | 95% PI |\n|---|---|---|---|---|\n",
+            );
+        } else {
+            out.push_str("| quantity | scenario | value | MC SE |\n|---|---|---|---|\n");
+        }
         for r in &self.rows {
             out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} |",
                 r.label,
                 r.scenario,
                 f(r.value),
                 f(r.mc_se)
             ));
+            if over {
+                out.push_str(&format!(" {} |", pi(r)));
+            }
+            out.push('\n');
         }
         if !self.checks.is_empty() {
-            out.push_str("\n| check | value | band | result |\n|---|---|---|---|\n");
+            if over {
+                out.push_str(
+                    "\n| check | value | 95% PI | band | result |\n|---|---|---|---|---|\n",
+                );
+            } else {
+                out.push_str("\n| check | value | band | result |\n|---|---|---|---|\n");
+            }
             for c in &self.checks {
                 let (lo, hi) = c.band.unwrap_or((f64::NAN, f64::NAN));
+                let value = if over {
+                    format!("{} | {}", f(c.value), pi(c))
+                } else {
+                    f(c.value)
+                };
                 out.push_str(&format!(
-                    "| {} | {} | [{lo}, {hi}] | {} |\n",
+                    "| {} | {value} | [{lo}, {hi}] | {} |\n",
                     c.label,
-                    f(c.value),
                     if c.pass == Some(true) { "pass" } else { "FAIL" }
                 ));
             }
@@ -51,10 +78,12 @@ impl Outcome {
     }
 }
 
-/// Writes `results.csv`: kind, label, scenario, statistic, value, mc_se, lower, upper, pass.
+/// Writes `results.csv`: kind, label, scenario, statistic, value, mc_se, lower, upper, pass;
+/// over a posterior also pi_lower and pi_upper (the 95% posterior predictive interval).
 pub(super) fn write_csv(out: &Path, o: &Outcome) -> Result<()> {
     let mut csv = AtomicFile::create(out, "results.csv")?;
-    csv.record([
+    let over = o.posterior.is_some();
+    let mut header = vec![
         "kind",
         "label",
         "scenario",
@@ -64,13 +93,17 @@ pub(super) fn write_csv(out: &Path, o: &Outcome) -> Result<()> {
         "lower",
         "upper",
         "pass",
-    ])?;
+    ];
+    if over {
+        header.extend(["pi_lower", "pi_upper"]);
+    }
+    csv.record(header)?;
     let rows = o.rows.iter().map(|v| ("row", v));
     for (kind, v) in rows.chain(o.checks.iter().map(|v| ("check", v))) {
         let (lo, hi) = v.band.map_or((String::new(), String::new()), |(l, h)| {
             (num(l, 6), num(h, 6))
         });
-        csv.record([
+        let mut cells = vec![
             kind.to_string(),
             v.label.clone(),
             v.scenario.clone(),
@@ -80,7 +113,12 @@ pub(super) fn write_csv(out: &Path, o: &Outcome) -> Result<()> {
             lo,
             hi,
             v.pass.map_or(String::new(), |p| u8::from(p).to_string()),
-        ])?;
+        ];
+        if over {
+            let (l, h) = v.interval.unwrap_or((f64::NAN, f64::NAN));
+            cells.extend([num(l, 6), num(h, 6)]);
+        }
+        csv.record(cells)?;
     }
     csv.commit()?;
     Ok(())

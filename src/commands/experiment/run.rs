@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::commands::calibrate;
 use crate::error::{Error, ExperimentError, Result};
 use crate::scenario::Scenario;
+use crate::scenario::posterior::{Posterior, PosteriorDraws};
 use crate::sim::engine::CollectSink;
 
 use super::spec::{Spec, series_statistic};
@@ -35,10 +36,11 @@ pub(super) fn load(spec: &Spec, dir: &Path, quick: bool) -> Result<Vec<(String, 
     Ok(scenarios)
 }
 
-/// One scenario, simulated.
+/// One scenario, simulated (with `--posterior`, a draw per replicate).
 struct Run {
     name: String,
     scenario: Scenario,
+    draws: Option<PosteriorDraws>,
     collected: CollectSink,
 }
 
@@ -48,17 +50,31 @@ pub(super) struct Runs<'a> {
     runs: Vec<Run>,
 }
 
-/// Simulates each scenario in turn.
+/// Simulates each scenario in turn; with a posterior, each replicate with its draw's
+/// constants (the keys checked against every scenario first).
 ///
 /// # Errors
-/// As [`calibrate::simulate`].
-pub(super) fn simulate(spec: &Spec, scenarios: Vec<(String, Scenario)>) -> Result<Runs<'_>> {
+/// As [`calibrate::simulate`]; a posterior whose keys a scenario does not have.
+pub(super) fn simulate<'a>(
+    spec: &'a Spec,
+    scenarios: Vec<(String, Scenario)>,
+    posterior: Option<(&Posterior, Option<u64>)>,
+) -> Result<Runs<'a>> {
+    let draws: Vec<Option<PosteriorDraws>> = scenarios
+        .iter()
+        .map(|(_, sc)| {
+            posterior
+                .map(|(p, k)| PosteriorDraws::new(p.clone(), sc, k))
+                .transpose()
+        })
+        .collect::<Result<_, _>>()?;
     let mut runs = Vec::new();
-    for (name, scenario) in scenarios {
-        let collected = calibrate::simulate(&scenario)?;
+    for ((name, scenario), draws) in scenarios.into_iter().zip(draws) {
+        let collected = calibrate::simulate_over(&scenario, draws.as_ref())?;
         runs.push(Run {
             name,
             scenario,
+            draws,
             collected,
         });
     }
@@ -74,18 +90,60 @@ impl Runs<'_> {
         scenario: &str,
         statistic: &str,
     ) -> Result<(f64, f64), ExperimentError> {
+        let (values, _) = self.values(label, scenario, statistic)?;
+        Ok(calibrate::mean_and_se(&values))
+    }
+
+    /// [`Runs::value`] with, under a posterior, the 2.5% and 97.5% quantiles of the
+    /// replicates' values: the posterior predictive interval.
+    fn value_with_interval(
+        &self,
+        label: &str,
+        scenario: &str,
+        statistic: &str,
+    ) -> Result<(f64, f64, Option<(f64, f64)>), ExperimentError> {
+        let (mut values, posterior) = self.values(label, scenario, statistic)?;
+        let (mean, se) = calibrate::mean_and_se(&values);
+        values.sort_by(f64::total_cmp);
+        let interval = (posterior && !values.is_empty()).then(|| {
+            (
+                crate::stats::quantile_sorted(&values, 0.025),
+                crate::stats::quantile_sorted(&values, 0.975),
+            )
+        });
+        Ok((mean, se, interval))
+    }
+
+    /// The statistic's value in each replicate where it is defined, and whether the run is
+    /// over a posterior.
+    fn values(
+        &self,
+        label: &str,
+        scenario: &str,
+        statistic: &str,
+    ) -> Result<(Vec<f64>, bool), ExperimentError> {
         let run = self
             .runs
             .iter()
             .find(|r| r.name == scenario)
             .ok_or_else(|| self.spec.unknown_scenario(label, scenario))?;
-        calibrate::evaluate(&run.scenario, &run.collected, statistic).map_err(|e| {
-            ExperimentError::Statistic {
-                path: self.spec.path.clone(),
-                label: label.to_string(),
-                source: e.into(),
-            }
-        })
+        let values = match &run.draws {
+            None => calibrate::replicate_values(&|_| &run.scenario, &run.collected, statistic),
+            Some(d) => calibrate::replicate_values(&|r| d.scenario(r), &run.collected, statistic),
+        }
+        .map_err(|e| ExperimentError::Statistic {
+            path: self.spec.path.clone(),
+            label: label.to_string(),
+            source: e.into(),
+        })?;
+        Ok((values, run.draws.is_some()))
+    }
+
+    /// The posterior the runs answer over, described (`None` without).
+    fn posterior(&self) -> Option<String> {
+        self.runs
+            .iter()
+            .find_map(|r| r.draws.as_ref().map(PosteriorDraws::describe))
     }
 }
 
@@ -101,14 +159,17 @@ pub(super) fn outcome(runs: &Runs, quick: bool) -> Result<Outcome, ExperimentErr
         checks: checks(runs, quick)?,
         series: series(runs)?,
         quick,
+        posterior: runs.posterior(),
     })
 }
 
 fn rows(runs: &Runs) -> Result<Vec<Value>, ExperimentError> {
     let mut rows = Vec::new();
     for r in &runs.spec.row {
-        let (value, mc_se) = runs.value(&r.label, &r.scenario, &r.statistic)?;
+        let (value, mc_se, interval) =
+            runs.value_with_interval(&r.label, &r.scenario, &r.statistic)?;
         rows.push(Value {
+            interval,
             label: r.label.clone(),
             scenario: r.scenario.clone(),
             statistic: r.statistic.clone(),
@@ -125,7 +186,8 @@ fn rows(runs: &Runs) -> Result<Vec<Value>, ExperimentError> {
 fn checks(runs: &Runs, quick: bool) -> Result<Vec<Value>, ExperimentError> {
     let mut checks = Vec::new();
     for c in &runs.spec.check {
-        let (value, mc_se) = runs.value(&c.label, &c.scenario, &c.statistic)?;
+        let (value, mc_se, interval) =
+            runs.value_with_interval(&c.label, &c.scenario, &c.statistic)?;
         let widen = if quick && mc_se.is_finite() {
             2.0 * mc_se
         } else {
@@ -133,6 +195,7 @@ fn checks(runs: &Runs, quick: bool) -> Result<Vec<Value>, ExperimentError> {
         };
         let pass = value.is_finite() && value >= c.lower - widen && value <= c.upper + widen;
         checks.push(Value {
+            interval,
             label: c.label.clone(),
             scenario: c.scenario.clone(),
             statistic: c.statistic.clone(),
