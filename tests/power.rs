@@ -151,6 +151,7 @@ fn run_to(dir: &Path, threads: usize, assume: &[&str]) {
         out: dir.to_path_buf(),
         force: false,
         threads: Some(threads),
+        posterior: None,
         command_line: vec![],
     })
     .unwrap();

@@ -64,6 +64,8 @@ pub struct PowerArgs {
     /// (repeatable).
     #[arg(long = "assume", value_name = "PATH=DIST")]
     assume: Vec<String>,
+    #[command(flatten)]
+    posterior: super::PosteriorArgs,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -90,6 +92,8 @@ impl PowerArgs {
             threads: self.threads,
             set: self.set,
             assume: self.assume,
+            posterior: self.posterior.posterior,
+            draws: self.posterior.draws,
             command_line: std::env::args().collect(),
         }
         .request()?;

@@ -35,6 +35,11 @@ pub struct ParamPath {
 }
 
 impl ParamPath {
+    /// The key path written out, e.g. `arms[1].technique_potency`.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The value a key takes when set to `x`: `x`, rounded for an integer key.
     pub fn value(&self, x: f64) -> f64 {
         if self.integer { x.round() } else { x }

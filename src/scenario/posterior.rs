@@ -203,6 +203,8 @@ pub struct PosteriorDraws {
     /// `--draws K`: replicate `r` uses draw `r mod K` (`None`: draw `r`).
     pub draws: Option<u64>,
     seed: u64,
+    /// The posterior's keys checked against the scenario, in column order.
+    paths: Vec<ParamPath>,
     /// The scenario with each particle's values, in particle order.
     scenarios: Vec<Arc<Scenario>>,
 }
@@ -268,6 +270,7 @@ impl PosteriorDraws {
             posterior,
             draws,
             seed: scenario.run.seed,
+            paths,
             scenarios,
         })
     }
@@ -303,6 +306,25 @@ impl PosteriorDraws {
     /// The scenario replicate `replicate` simulates.
     pub fn scenario(&self, replicate: u64) -> &Scenario {
         &self.scenarios[self.particle(replicate)]
+    }
+
+    /// The keys and values replicate `replicate` sets, for a [`Tunable`] of a scenario with the
+    /// same parts as the one the draws were built for (to set them with other keys at once).
+    pub fn sets(&self, replicate: u64) -> Vec<(&ParamPath, f64)> {
+        self.paths
+            .iter()
+            .zip(self.values(replicate).iter().copied())
+            .collect()
+    }
+
+    /// The key paths, normalised (`arms[1].x`), in column order.
+    pub fn key_paths(&self) -> impl Iterator<Item = &str> {
+        self.paths.iter().map(ParamPath::text)
+    }
+
+    /// The `particle` id (of the posterior file) replicate `replicate` uses.
+    pub fn particle_id(&self, replicate: u64) -> &str {
+        &self.posterior.ids[self.particle(replicate)]
     }
 
     /// The particle's values replicate `replicate` uses, in key order.

@@ -252,12 +252,18 @@ impl Prior {
             .collect()
     }
 
-    /// The scenario with `values` (from [`Prior::values`]) set.
+    /// The scenario with `values` (from [`Prior::values`]) set, and the `other` keys (a
+    /// posterior draw's, which name none of the `--assume` keys).
     ///
     /// # Errors
     /// [`Error::Scenario`] if a value breaks the scenario (the ends of the priors were checked).
-    pub(super) fn scenario(&self, values: &[f64]) -> Result<Scenario> {
-        let sets: Vec<_> = self.paths.iter().zip(values.iter().copied()).collect();
+    pub(super) fn scenario_with(
+        &self,
+        values: &[f64],
+        other: &[(&ParamPath, f64)],
+    ) -> Result<Scenario> {
+        let mut sets: Vec<_> = self.paths.iter().zip(values.iter().copied()).collect();
+        sets.extend_from_slice(other);
         Ok(self.tunable.set(&sets)?)
     }
 }

@@ -12,6 +12,7 @@ use crate::error::{PowerError, Result};
 use crate::model::therapist::TherapistPool;
 use crate::model::treatment::ArmKind;
 use crate::scenario::Scenario;
+use crate::scenario::posterior::PosteriorDraws;
 
 use super::MIN_N_PER_ARM;
 use super::analyses::ReplicateResult;
@@ -27,6 +28,8 @@ pub struct Plan {
     pub settings: PowerSettings,
     /// With `--assume`: the scenario that takes each replicate's draws.
     prior: Option<Prior>,
+    /// With `--posterior`: each replicate's mechanism constants.
+    pub posterior: Option<PosteriorDraws>,
 }
 
 /// The scenario checked and fitted to a power analysis: exactly two arms (control first,
@@ -98,7 +101,41 @@ impl Plan {
             scenario: sc,
             settings: settings.clone(),
             prior,
+            posterior: None,
         })
+    }
+
+    /// The plan over a posterior (`--posterior`, built for the scenario given to
+    /// [`Plan::new`]): each replicate simulates its draw's constants (with the `--assume`
+    /// draws set too), so power becomes assurance over the calibrated model.
+    ///
+    /// # Errors
+    /// [`PowerError::AssumePosterior`] for a key both drawn from the posterior and given to
+    /// `--assume`.
+    pub fn with_posterior(mut self, draws: Option<PosteriorDraws>) -> Result<Plan> {
+        let Some(d) = draws else {
+            return Ok(self);
+        };
+        if let Some(a) = self
+            .settings
+            .assume
+            .iter()
+            .find(|a| d.key_paths().any(|k| k == a.path))
+        {
+            return Err(PowerError::AssumePosterior {
+                path: a.path.clone(),
+                posterior: d.posterior.source_name.clone(),
+            }
+            .into());
+        }
+        self.posterior = Some(d);
+        Ok(self)
+    }
+
+    /// Whether the power column is assurance: expected power over `--assume` priors or a
+    /// posterior.
+    pub fn is_assurance(&self) -> bool {
+        !self.settings.assume.is_empty() || self.posterior.is_some()
     }
 
     /// The scenario simulated for `n` patients per arm under a hypothesis (without the
@@ -124,11 +161,19 @@ impl Plan {
         hypothesis: Hypothesis,
         replicate: u64,
     ) -> Result<(Cow<'a, Scenario>, Vec<f64>)> {
-        let Some(prior) = &self.prior else {
-            return Ok((Cow::Borrowed(sc), Vec::new()));
+        let posterior_sets = self
+            .posterior
+            .as_ref()
+            .map_or_else(Vec::new, |d| d.sets(replicate));
+        let (drawn, values) = match (&self.prior, &self.posterior) {
+            (None, None) => return Ok((Cow::Borrowed(sc), Vec::new())),
+            (None, Some(d)) => (adapt(d.scenario(replicate), &self.settings)?, Vec::new()),
+            (Some(prior), _) => {
+                let values = self.assumed_values(replicate);
+                let drawn = prior.scenario_with(&values, &posterior_sets)?;
+                (adapt(&drawn, &self.settings)?, values)
+            }
         };
-        let values = self.assumed_values(replicate);
-        let drawn = adapt(&prior.scenario(&values)?, &self.settings)?;
         Ok((Cow::Owned(design_scenario(&drawn, n, hypothesis)), values))
     }
 

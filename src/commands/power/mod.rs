@@ -33,6 +33,7 @@ use std::time::Instant;
 use crate::error::{PowerError, Result};
 use crate::io::{FileRecord, Mode, OutputDir};
 use crate::scenario::Scenario;
+use crate::scenario::posterior::PosteriorDraws;
 
 pub use analyses::{Estimate, ReplicateResult};
 pub use assume::Assumption;
@@ -77,6 +78,8 @@ pub struct PowerRequest {
     pub force: bool,
     /// Worker threads (`None`: all cores).
     pub threads: Option<usize>,
+    /// `--posterior`: each replicate's mechanism constants (assurance over the posterior).
+    pub posterior: Option<PosteriorDraws>,
     /// The command line, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -113,6 +116,10 @@ pub struct PowerFlags {
     pub set: Vec<String>,
     /// `--assume PATH=DIST` (repeatable).
     pub assume: Vec<String>,
+    /// `--posterior FILE|default`.
+    pub posterior: Option<String>,
+    /// `--draws K`.
+    pub draws: Option<u64>,
     pub command_line: Vec<String>,
 }
 
@@ -145,7 +152,10 @@ impl PowerFlags {
             set.push(format!("run.seed={s}"));
         }
         let scenario = load_scenario(self.scenario.as_deref(), &set)?;
+        let posterior =
+            PosteriorDraws::from_flags(self.posterior.as_deref(), self.draws, &scenario)?;
         Ok(PowerRequest {
+            posterior,
             scenario,
             scenario_source: self.scenario.as_ref().map_or(
                 "embedded power scenario (configs/power_two_arm.toml)".into(),
@@ -167,7 +177,7 @@ impl PowerFlags {
 /// failures.
 pub fn run(req: &PowerRequest) -> Result<PowerReport> {
     crate::sim::engine::check_threads(req.threads)?;
-    let plan = Plan::new(&req.scenario, &req.settings)?;
+    let plan = Plan::new(&req.scenario, &req.settings)?.with_posterior(req.posterior.clone())?;
     let out = OutputDir::open(
         &req.out,
         output::POWER_OUTPUTS,

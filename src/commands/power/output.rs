@@ -201,7 +201,14 @@ fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<F
     let alpha = plan.settings.alpha;
     let mut f = AtomicFile::create(out, "replicates.csv")?;
     let assumed = plan.settings.assume.iter().map(|a| a.path.as_str());
-    f.record(REPLICATE_COLUMNS.iter().copied().chain(assumed))?;
+    let particle = plan.posterior.as_ref().map(|_| "particle");
+    f.record(
+        REPLICATE_COLUMNS
+            .iter()
+            .copied()
+            .chain(particle)
+            .chain(assumed),
+    )?;
     for (&n, pt) in &res.points {
         let sets = [
             (Hypothesis::Effect, Some(&pt.effect)),
@@ -233,8 +240,12 @@ fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<F
                         num(r.d, 6),
                         e.error.clone().unwrap_or_default(),
                     ];
+                    let particle = plan
+                        .posterior
+                        .as_ref()
+                        .map(|d| d.particle_id(r.replicate).to_string());
                     let drawn = r.assumed.iter().map(|&x| num(x, 9));
-                    f.record(fields.into_iter().chain(drawn))?;
+                    f.record(fields.into_iter().chain(particle).chain(drawn))?;
                 }
             }
         }
@@ -309,5 +320,6 @@ pub(super) fn write_manifest(
     .with("missing", s.missing.as_str())
     .with("emit_datasets", s.emit_datasets)
     .with("assume", assume)
+    .with_posterior(plan.posterior.as_ref())
     .write(dir, files)
 }

@@ -135,9 +135,8 @@ pub(super) fn summarise(
 
 /// The printed table: one line per design point and analysis, then the target search.
 pub(super) fn table(plan: &Plan, res: &PowerResults) -> String {
-    let s = &plan.settings;
     // With --assume the power column is the assurance (expected power over the priors).
-    let label = if s.assume.is_empty() {
+    let label = if !plan.is_assurance() {
         "power"
     } else {
         "assurance"
@@ -233,6 +232,13 @@ fn footnote(plan: &Plan) -> String {
                 .join(", ")
         );
     }
+    if let Some(d) = &plan.posterior {
+        let _ = writeln!(
+            out,
+            "assurance over the calibrated model: each replicate simulates the mechanism constants of a draw from {} (replicates.csv names the particle).",
+            d.describe()
+        );
+    }
     out
 }
 
@@ -257,15 +263,22 @@ pub(super) fn chart(plan: &Plan, res: &PowerResults) -> PowerChart {
             priors.join(", ")
         );
     }
+    if let Some(d) = &plan.posterior {
+        let _ = write!(
+            subtitle,
+            "\nassurance over the posterior: each trial draws its mechanism constants from {}",
+            d.posterior.source_name
+        );
+    }
     PowerChart {
         title: sc.name.clone(),
         subtitle,
-        panel_title: if s.assume.is_empty() {
+        panel_title: if !plan.is_assurance() {
             "Power by sample size".into()
         } else {
             "Assurance by sample size".into()
         },
-        y_title: if s.assume.is_empty() {
+        y_title: if !plan.is_assurance() {
             "Power (share of trials with p < α)".into()
         } else {
             "Assurance (expected power over the priors)".into()
