@@ -31,6 +31,8 @@ pub struct SweepArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    posterior: super::PosteriorArgs,
 }
 
 impl SweepArgs {
@@ -41,7 +43,8 @@ impl SweepArgs {
             None => Shard::from_env(|k| std::env::var(k).ok())?,
         };
         let req = sweep::SweepRequest {
-            sweep: Sweep::load(&self.sweep)?,
+            sweep: Sweep::load(&self.sweep)?
+                .with_posterior(self.posterior.posterior.as_deref(), self.posterior.draws)?,
             out: self.out,
             force: self.force,
             shard,
@@ -51,6 +54,16 @@ impl SweepArgs {
         let r = sweep::run(&req)?;
         if self.quiet {
             return Ok(ExitCode::SUCCESS);
+        }
+        if let Some(d) = &req.sweep.posterior {
+            println!("over the posterior: {}", d.describe());
+            let swept = req.sweep.swept_posterior_keys();
+            if !swept.is_empty() {
+                println!(
+                    "  swept keys take the axes' values, not the posterior's: {}",
+                    swept.join(", ")
+                );
+            }
         }
         let which = shard.map_or(String::new(), |s| {
             format!("shard {}/{}: ", s.index + 1, s.count)
@@ -118,12 +131,16 @@ pub struct SlurmArgs {
     /// bordin binary the jobs run (default: this one).
     #[arg(long)]
     bordin: Option<PathBuf>,
+    /// The sweep's --posterior and --draws, passed on to every task.
+    #[command(flatten)]
+    posterior: super::PosteriorArgs,
 }
 
 impl SlurmArgs {
     /// Checks the sweep file and writes the job scripts.
     pub fn execute(self) -> bordin::Result<ExitCode> {
-        Sweep::load(&self.sweep)?;
+        Sweep::load(&self.sweep)?
+            .with_posterior(self.posterior.posterior.as_deref(), self.posterior.draws)?;
         let exe = match self.bordin {
             Some(b) => b,
             None => std::env::current_exe().map_err(|source| bordin::Error::Write {
@@ -140,6 +157,14 @@ impl SlurmArgs {
             out: self.out,
             script_dir: self.script_dir,
             bordin: exe,
+            posterior: self.posterior.posterior.map(|p| {
+                if p == "default" {
+                    p
+                } else {
+                    std::path::absolute(&p).map_or(p, |a| a.display().to_string())
+                }
+            }),
+            draws: self.posterior.draws,
         })?;
         for f in &files {
             println!("wrote {}", f.display());

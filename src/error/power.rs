@@ -95,11 +95,6 @@ pub enum PowerError {
         "--assume {text}: `{path}` is set by bordin power itself (--seed, --n-per-arm, --reps); put the prior on an arm, pool, population or mechanism parameter"
     )]
     AssumeRunKey { text: String, path: String },
-    /// An `--assume` key that the `--posterior` also draws.
-    #[error(
-        "--assume {path}: the key is also drawn from --posterior {posterior}; give its uncertainty one way (drop the --assume, or the column from the posterior file)"
-    )]
-    AssumePosterior { path: String, posterior: String },
     /// `--assume TEXT`: nothing after `=`.
     #[error("--assume {text}: no distribution after `=`; e.g. {ASSUME_EXAMPLE}")]
     AssumeNoPrior { text: String },

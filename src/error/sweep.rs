@@ -118,6 +118,8 @@ pub enum SweepDifference {
     },
     /// The bordin version that wrote the directory, and this one.
     Version { recorded: String, now: &'static str },
+    /// The `--posterior` (file, hash, `--draws`) recorded, and given now.
+    Posterior { recorded: String, now: String },
 }
 
 impl fmt::Display for SweepDifference {
@@ -142,6 +144,10 @@ impl fmt::Display for SweepDifference {
             SweepDifference::Version { recorded, now } => {
                 write!(f, "it was written by bordin {recorded} (this is {now})")
             }
+            SweepDifference::Posterior { recorded, now } => write!(
+                f,
+                "its posterior differs (recorded --posterior {recorded}, now {now})"
+            ),
         }
     }
 }

@@ -45,6 +45,15 @@ impl ParamPath {
         if self.integer { x.round() } else { x }
     }
 
+    /// The override `path=x` that sets the key to `x` in scenario text (`--set` syntax; an
+    /// integer rounded, a float written to round-trip).
+    pub fn override_text(&self, x: f64) -> String {
+        match number_node(&self.text, self.integer, x).loc {
+            Location::Override(text) => text,
+            _ => unreachable!("number_node locates an override"),
+        }
+    }
+
     /// The value node of `x`, located as the override `path=x` would be.
     fn node(&self, x: f64) -> Node {
         number_node(&self.text, self.integer, x)

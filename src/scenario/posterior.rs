@@ -308,12 +308,22 @@ impl PosteriorDraws {
         &self.scenarios[self.particle(replicate)]
     }
 
-    /// The keys and values replicate `replicate` sets, for a [`Tunable`] of a scenario with the
-    /// same parts as the one the draws were built for (to set them with other keys at once).
-    pub fn sets(&self, replicate: u64) -> Vec<(&ParamPath, f64)> {
+    /// The keys and values replicate `replicate` sets, but those in `except` (keys the user
+    /// sets otherwise: a sweep's axis, an `--assume` prior, which win), for a [`Tunable`] of a
+    /// scenario with the same parts as the one the draws were built for.
+    pub fn sets_except(&self, replicate: u64, except: &[&str]) -> Vec<(&ParamPath, f64)> {
         self.paths
             .iter()
             .zip(self.values(replicate).iter().copied())
+            .filter(|(p, _)| !except.contains(&p.text()))
+            .collect()
+    }
+
+    /// [`PosteriorDraws::sets_except`] as overrides in `--set` syntax.
+    pub fn overrides_except(&self, replicate: u64, except: &[&str]) -> Vec<String> {
+        self.sets_except(replicate, except)
+            .into_iter()
+            .map(|(p, x)| p.override_text(x))
             .collect()
     }
 

@@ -107,29 +107,20 @@ impl Plan {
 
     /// The plan over a posterior (`--posterior`, built for the scenario given to
     /// [`Plan::new`]): each replicate simulates its draw's constants (with the `--assume`
-    /// draws set too), so power becomes assurance over the calibrated model.
-    ///
-    /// # Errors
-    /// [`PowerError::AssumePosterior`] for a key both drawn from the posterior and given to
-    /// `--assume`.
-    pub fn with_posterior(mut self, draws: Option<PosteriorDraws>) -> Result<Plan> {
-        let Some(d) = draws else {
-            return Ok(self);
-        };
-        if let Some(a) = self
-            .settings
-            .assume
-            .iter()
-            .find(|a| d.key_paths().any(|k| k == a.path))
-        {
-            return Err(PowerError::AssumePosterior {
-                path: a.path.clone(),
-                posterior: d.posterior.source_name.clone(),
-            }
-            .into());
-        }
-        self.posterior = Some(d);
-        Ok(self)
+    /// draws set too; a key with an `--assume` prior takes the prior's draws), so power
+    /// becomes assurance over the calibrated model.
+    pub fn with_posterior(mut self, draws: Option<PosteriorDraws>) -> Plan {
+        self.posterior = draws;
+        self
+    }
+
+    /// The posterior's keys that `--assume` gives a prior (the prior's draws are used).
+    pub fn assumed_posterior_keys(&self) -> Vec<&str> {
+        self.posterior.as_ref().map_or_else(Vec::new, |d| {
+            d.key_paths()
+                .filter(|k| self.settings.assume.iter().any(|a| a.path == *k))
+                .collect()
+        })
     }
 
     /// Whether the power column is assurance: expected power over `--assume` priors or a
@@ -161,10 +152,9 @@ impl Plan {
         hypothesis: Hypothesis,
         replicate: u64,
     ) -> Result<(Cow<'a, Scenario>, Vec<f64>)> {
-        let posterior_sets = self
-            .posterior
-            .as_ref()
-            .map_or_else(Vec::new, |d| d.sets(replicate));
+        let posterior_sets = self.posterior.as_ref().map_or_else(Vec::new, |d| {
+            d.sets_except(replicate, &self.assumed_posterior_keys())
+        });
         let (drawn, values) = match (&self.prior, &self.posterior) {
             (None, None) => return Ok((Cow::Borrowed(sc), Vec::new())),
             (None, Some(d)) => (adapt(d.scenario(replicate), &self.settings)?, Vec::new()),

@@ -177,7 +177,7 @@ impl PowerFlags {
 /// failures.
 pub fn run(req: &PowerRequest) -> Result<PowerReport> {
     crate::sim::engine::check_threads(req.threads)?;
-    let plan = Plan::new(&req.scenario, &req.settings)?.with_posterior(req.posterior.clone())?;
+    let plan = Plan::new(&req.scenario, &req.settings)?.with_posterior(req.posterior.clone());
     let out = OutputDir::open(
         &req.out,
         output::POWER_OUTPUTS,

@@ -235,8 +235,12 @@ fn footnote(plan: &Plan) -> String {
     if let Some(d) = &plan.posterior {
         let _ = writeln!(
             out,
-            "assurance over the calibrated model: each replicate simulates the mechanism constants of a draw from {} (replicates.csv names the particle).",
-            d.describe()
+            "assurance over the calibrated model: each replicate simulates the mechanism constants of a draw from {} (replicates.csv names the particle){}.",
+            d.describe(),
+            match plan.assumed_posterior_keys().as_slice() {
+                [] => String::new(),
+                keys => format!("; {} take their --assume priors instead", keys.join(", ")),
+            }
         );
     }
     out

@@ -67,6 +67,7 @@ fn common_state(dirs: &[PathBuf]) -> Result<State> {
                     || first.header != s.header
                     || first.units != s.units
                     || first.bordin_version != s.bordin_version
+                    || first.posterior != s.posterior
                 {
                     return Err(SweepError::DifferentSweeps {
                         first: dirs[0].clone(),

@@ -144,7 +144,7 @@ impl Sink for UnitSink {
 /// Runs unit `k` and writes its file atomically.
 fn run_unit(sweep: &Sweep, out: &Path, k: u64) -> Result<()> {
     let (p, r) = (k / sweep.replicates, k % sweep.replicates);
-    let sc = sweep.scenario(p)?;
+    let sc = sweep.unit_scenario(p, r)?;
     let opts = RunOptions {
         counterfactual: false,
         record_sessions: false,
@@ -166,7 +166,13 @@ fn run_unit(sweep: &Sweep, out: &Path, k: u64) -> Result<()> {
             .iter()
             .cloned()
             .chain([r.to_string(), arm.name.clone()])
-            .chain(crate::io::summary_stat_cells(&acc.row()));
+            .chain(crate::io::summary_stat_cells(&acc.row()))
+            .chain(
+                sweep
+                    .posterior
+                    .as_ref()
+                    .map(|d| d.particle_id(r).to_string()),
+            );
         f.record(row)?;
     }
     f.commit()?;

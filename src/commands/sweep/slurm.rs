@@ -24,6 +24,10 @@ pub struct SlurmRequest {
     pub script_dir: PathBuf,
     /// The bordin binary the jobs run (made absolute).
     pub bordin: PathBuf,
+    /// The sweep's `--posterior` (`default` or an absolute path), passed on to every task.
+    pub posterior: Option<String>,
+    /// The sweep's `--draws`.
+    pub draws: Option<u64>,
 }
 
 /// Quotes a word for a POSIX shell.
@@ -148,7 +152,7 @@ fn array_script(req: &SlurmRequest, p: &Paths, common: &str) -> String {
          {common}\
          #SBATCH --output={logs}/sweep-%A_%a.out\n\
          set -euo pipefail\n\
-         exec {bordin} sweep {sweep} --out {out} --threads \"${{SLURM_CPUS_PER_TASK:-{cpus}}}\" --quiet\n",
+         exec {bordin} sweep {sweep} --out {out}{posterior} --threads \"${{SLURM_CPUS_PER_TASK:-{cpus}}}\" --quiet\n",
         n = req.array,
         last = req.array - 1,
         cpus = req.cpus,
@@ -156,6 +160,13 @@ fn array_script(req: &SlurmRequest, p: &Paths, common: &str) -> String {
         bordin = q(&p.bordin),
         sweep = q(&p.sweep),
         out = q(&p.out),
+        posterior = req.posterior.as_ref().map_or(String::new(), |f| {
+            format!(
+                " --posterior {}{}",
+                shell_quote(f),
+                req.draws.map_or(String::new(), |k| format!(" --draws {k}"))
+            )
+        }),
     )
 }
 

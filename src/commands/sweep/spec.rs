@@ -6,10 +6,11 @@ use std::path::Path;
 
 use crate::error::{Error, Result, SweepError};
 use crate::io::{self, SUMMARY_COLUMNS};
+use crate::scenario::posterior::PosteriorDraws;
 use crate::scenario::{self, Scenario};
 
 use super::axis::{Axis, coords, read_axes};
-use super::state::{State, StateAxis};
+use super::state::{State, StateAxis, StatePosterior};
 
 /// A validated sweep file.
 #[derive(Clone, Debug)]
@@ -23,6 +24,9 @@ pub struct Sweep {
     pub axes: Vec<Axis>,
     pub sweep_sha256: String,
     pub base_sha256: String,
+    /// `--posterior`: replicate `r` of every design point simulates draw `r`'s constants
+    /// (the same draws at every point: common random numbers).
+    pub posterior: Option<PosteriorDraws>,
 }
 
 impl Sweep {
@@ -85,6 +89,7 @@ impl Sweep {
             replicates: replicates.unwrap_or(base.run.replicates),
             axes,
             sweep_sha256: io::sha256_hex(text.as_bytes()),
+            posterior: None,
         };
         let mut errors = sweep.value_errors();
         if errors.is_empty() {
@@ -152,6 +157,28 @@ impl Sweep {
         Ok(errors)
     }
 
+    /// The sweep over a posterior (`--posterior SPEC [--draws K]`; `None`: as it is), its keys
+    /// checked against the base scenario (with the sweep's replicates). A key that is also an
+    /// axis takes the axis's values (the question asked), the posterior the others.
+    ///
+    /// # Errors
+    /// [`crate::error::PosteriorFileError`] for a posterior that does not fit the base
+    /// scenario.
+    pub fn with_posterior(mut self, spec: Option<&str>, draws: Option<u64>) -> Result<Sweep> {
+        let base = self.scenario_with(0, &[])?;
+        self.posterior = PosteriorDraws::from_flags(spec, draws, &base)?;
+        Ok(self)
+    }
+
+    /// The posterior's keys that are also axes (the axes' values are used).
+    pub fn swept_posterior_keys(&self) -> Vec<&str> {
+        self.posterior.as_ref().map_or_else(Vec::new, |d| {
+            d.key_paths()
+                .filter(|k| self.axes.iter().any(|a| a.path == *k))
+                .collect()
+        })
+    }
+
     /// Number of design points.
     pub fn points(&self) -> u64 {
         self.axes.iter().map(|a| a.values.len() as u64).product()
@@ -197,19 +224,39 @@ impl Sweep {
     /// # Errors
     /// [`Error::Scenario`] when the point's values do not make a valid scenario.
     pub fn scenario(&self, p: u64) -> Result<Scenario> {
+        self.scenario_with(p, &[])
+    }
+
+    /// The scenario of work unit (design point `p`, replicate `r`): the point's, with the
+    /// replicate's posterior draw set under `--posterior`.
+    ///
+    /// # Errors
+    /// As [`Sweep::scenario`].
+    pub fn unit_scenario(&self, p: u64, r: u64) -> Result<Scenario> {
+        match &self.posterior {
+            None => self.scenario(p),
+            Some(d) => self.scenario_with(p, &d.overrides_except(r, &self.swept_posterior_keys())),
+        }
+    }
+
+    fn scenario_with(&self, p: u64, extra: &[String]) -> Result<Scenario> {
+        let mut overrides = self.overrides(p);
+        overrides.extend_from_slice(extra);
         Ok(Scenario::parse(
             &self.base_text,
             &self.base_source,
-            &self.overrides(p),
+            &overrides,
         )?)
     }
 
     /// The header of `sweep.csv`.
+    /// With `--posterior`, a last column `particle` names each replicate's draw.
     pub fn header(&self) -> Vec<String> {
         self.axes
             .iter()
             .map(|a| a.column.clone())
             .chain(SUMMARY_COLUMNS.iter().map(|s| s.to_string()))
+            .chain(self.posterior.as_ref().map(|_| "particle".to_string()))
             .collect()
     }
 
@@ -225,6 +272,11 @@ impl Sweep {
             points: self.points(),
             units: self.units(),
             header: self.header(),
+            posterior: self.posterior.as_ref().map(|d| StatePosterior {
+                source: d.posterior.source_name.clone(),
+                sha256: d.posterior.sha256.clone(),
+                draws: d.draws,
+            }),
             axes: self
                 .axes
                 .iter()

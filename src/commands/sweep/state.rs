@@ -29,6 +29,32 @@ pub(super) struct State {
     pub units: u64,
     pub header: Vec<String>,
     pub axes: Vec<StateAxis>,
+    /// `--posterior`: the draws every design point's replicates use (absent without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posterior: Option<StatePosterior>,
+}
+
+/// The posterior in [`State`]: a sweep resumes, and shards merge, only with the same file and
+/// `--draws`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct StatePosterior {
+    pub source: String,
+    pub sha256: String,
+    pub draws: Option<u64>,
+}
+
+impl StatePosterior {
+    /// `FILE (sha256 ..., K draws)` or `none`, for messages.
+    pub(super) fn describe(p: Option<&StatePosterior>) -> String {
+        p.map_or("none".into(), |p| {
+            format!(
+                "{} (sha256 {}{})",
+                p.source,
+                p.sha256,
+                p.draws.map_or(String::new(), |k| format!(", --draws {k}"))
+            )
+        })
+    }
 }
 
 /// An axis in [`State`].
@@ -136,6 +162,7 @@ pub(super) fn prepare(
                 || old.bordin_version != state.bordin_version
                 || old.header != state.header
                 || old.units != state.units
+                || old.posterior != state.posterior
             {
                 if !force {
                     return Err(another_sweep(out, &old, &state, sweep).into());
@@ -203,6 +230,11 @@ fn another_sweep(out: &Path, old: &State, state: &State, sweep: &Sweep) -> Sweep
             base: sweep.base_source.clone(),
             recorded: old.base_sha256.clone(),
             now: state.base_sha256.clone(),
+        }
+    } else if old.posterior != state.posterior {
+        SweepDifference::Posterior {
+            recorded: StatePosterior::describe(old.posterior.as_ref()),
+            now: StatePosterior::describe(state.posterior.as_ref()),
         }
     } else {
         SweepDifference::Version {
