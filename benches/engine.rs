@@ -49,8 +49,8 @@ fn run_once(sc: &Scenario, dir: &Path, sessions: bool) -> u64 {
     };
     let mut sink = CsvSink::create(dir, sc, sessions, false).expect("create sink");
     engine::run(sc, &opts, 0..sc.run.replicates, &mut sink).expect("run");
-    let (files, _pooled) = sink.finish().expect("commit files");
-    files.iter().map(|f| f.bytes).sum()
+    let tables = sink.finish().expect("commit files");
+    tables.files.iter().map(|f| f.bytes).sum()
 }
 
 fn engine_throughput(c: &mut Criterion) {

@@ -197,6 +197,7 @@ fn run_and_check(sc: &Scenario, patients: u64) {
         counterfactual: sc.arms.len() > 1,
         sessions_output: true,
         report: false,
+        posterior: None,
         command_line: vec![],
     };
     bordin::commands::run::run(&req).unwrap_or_else(|e| panic!("run failed: {e}"));
@@ -642,6 +643,7 @@ fn a_run_reproduces_from_its_manifest() {
                 counterfactual: false,
                 sessions_output: true,
                 report: false,
+                posterior: None,
                 command_line: vec![],
             };
             bordin::commands::run::run(&req).unwrap();

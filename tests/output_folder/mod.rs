@@ -331,6 +331,7 @@ fn the_disk_space_guard_refuses_a_run_that_cannot_fit() {
         counterfactual: false,
         sessions_output: true,
         report: false,
+        posterior: None,
         command_line: vec![],
     };
     let done = bordin::commands::run::run(&req).unwrap();

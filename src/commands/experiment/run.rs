@@ -36,6 +36,9 @@ pub(super) fn load(spec: &Spec, dir: &Path, quick: bool) -> Result<Vec<(String, 
     Ok(scenarios)
 }
 
+/// The 2.5% and 97.5% quantiles of the replicates' values.
+type Interval = (f64, f64);
+
 /// One scenario, simulated (with `--posterior`, a draw per replicate).
 struct Run {
     name: String,
@@ -101,7 +104,7 @@ impl Runs<'_> {
         label: &str,
         scenario: &str,
         statistic: &str,
-    ) -> Result<(f64, f64, Option<(f64, f64)>), ExperimentError> {
+    ) -> Result<(f64, f64, Option<Interval>), ExperimentError> {
         let (mut values, posterior) = self.values(label, scenario, statistic)?;
         let (mean, se) = calibrate::mean_and_se(&values);
         values.sort_by(f64::total_cmp);
