@@ -331,3 +331,46 @@ fn experiment_power_and_sweep_answer_over_the_posterior() {
         .success();
     assert!(read(&d.join("sl/sweep.sbatch")).contains(" --posterior default --draws 5 "));
 }
+
+/// docs/calibration.md's example: experiment 06 over a one-particle posterior at the default
+/// constants (the run without `--posterior`) and over the default posterior.
+#[test]
+fn the_docs_posterior_example_is_current() {
+    use bordin::scenario::posterior::Posterior;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exp = root.join("experiments/06_rupture_training");
+    let point = Posterior::parse(&point_posterior(), "point").unwrap();
+    let default = Posterior::load("default").unwrap();
+    let over = |p: &Posterior| {
+        bordin::commands::experiment::run_over(&exp, false, Some((p, None)))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (a, b) = (over(&point), over(&default));
+    let cell = |v: &bordin::commands::experiment::Value| {
+        let (lo, hi) = v.interval.unwrap();
+        format!("{:.3} [{lo:.3}, {hi:.3}]", v.value)
+    };
+    let mut block = String::from(
+        "| quantity | default constants: mean [95% interval] | default posterior: mean [95% PI] |\n|---|---|---|\n",
+    );
+    for (x, y) in a.rows.iter().zip(&b.rows) {
+        block.push_str(&format!("| {} | {} | {} |\n", x.label, cell(x), cell(y)));
+    }
+    let path = root.join("docs/calibration.md");
+    let doc = read(&path);
+    let (begin, end) = (
+        "<!-- posterior-example:begin -->\n",
+        "<!-- posterior-example:end -->",
+    );
+    let i = doc.find(begin).expect("begin marker") + begin.len();
+    let j = doc.find(end).expect("end marker");
+    let expected = format!("{}{block}{}", &doc[..i], &doc[j..]);
+    if std::env::var_os("BORDIN_BLESS").is_some() {
+        fs::write(&path, expected).unwrap();
+        return;
+    }
+    assert!(
+        doc == expected,
+        "docs/calibration.md's posterior example is stale: regenerate it with `BORDIN_BLESS=1 cargo test --release --test posterior_draws`"
+    );
+}
