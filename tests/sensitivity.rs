@@ -414,6 +414,38 @@ statistic = "wai_item_mean_s3"
         );
     }
 
+    /// Outputs beyond the statistics registry: a column of `summary.csv` pooled over arms and
+    /// of one arm (on the base, at the file's size), and a calibration target (its statistic on
+    /// its own calibration scenario). The summary's dropout is the registry's dropout (one arm,
+    /// the same runs), and the target's dropout, on the routine calibration scenario, moves with
+    /// the dropout hazard's alliance weight but not with the WAI-SR's item noise.
+    #[test]
+    fn summary_columns_and_calibration_targets_are_outputs() {
+        let dir = TempDir::new().unwrap();
+        let spec = format!(
+            "{SMALL}[[output]]\nsummary = \"dropout\"\n[[output]]\nsummary = \"mean_change\"\narm = \"routine_care\"\n[[output]]\ntarget = \"P1\"\n"
+        );
+        run(dir.path(), &spec, "o", "2");
+        let r = rows(dir.path(), "o");
+        let get = |p: &str, o: &str| -> f64 {
+            r.iter()
+                .find(|x| x[0] == p && x[1] == o && x[2] == "mu_star")
+                .unwrap_or_else(|| panic!("no row {p} {o}"))[3]
+                .parse()
+                .unwrap()
+        };
+        let w = "mechanisms.dropout.alliance_weight";
+        let noise = "mechanisms.measurement.item_noise";
+        assert_eq!(get(w, "summary:dropout"), get(w, "dropout"));
+        assert!(get(w, "summary:mean_change:routine_care").is_finite());
+        assert!(get(w, "target:P1") > 0.01);
+        assert_eq!(get(noise, "target:P1"), 0.0);
+        let design = fs::read_to_string(dir.path().join("o/design.csv")).unwrap();
+        assert!(design.lines().next().unwrap().ends_with(
+            "dropout,wai_item_mean_s3,summary:dropout,summary:mean_change:routine_care,target:P1"
+        ));
+    }
+
     /// Bad input is a usage error (exit 2) naming the file and what is wrong.
     #[test]
     fn bad_sensitivity_files_are_located_errors() {
@@ -457,6 +489,30 @@ statistic = "wai_item_mean_s3"
                     "upper = 6.0\ndistribution = \"normal\"\nmean = 4.0",
                 ),
                 "a normal needs a finite `mean` and a positive `sd`",
+            ),
+            (
+                format!("{SMALL}[[output]]\nsummary = \"dropout\"\ntarget = \"P1\"\n"),
+                "[[output]] 3: give exactly one of `statistic`, `summary` and `target`",
+            ),
+            (
+                format!("{SMALL}[[output]]\nsummary = \"dropuot\"\n"),
+                "unknown summary column `dropuot` (did you mean `dropout`?)",
+            ),
+            (
+                format!("{SMALL}[[output]]\nsummary = \"dropout\"\narm = \"cbt\"\n"),
+                "unknown arm `cbt`; the base scenario's arms: routine_care",
+            ),
+            (
+                format!("{SMALL}[[output]]\nstatistic = \"dropout\"\narm = \"routine_care\"\n"),
+                "`arm` belongs to a `summary` output",
+            ),
+            (
+                format!("{SMALL}[[output]]\ntarget = \"P11\"\n"),
+                "unknown calibration target `P11`",
+            ),
+            (
+                format!("{SMALL}[[output]]\nstatistic = \"dropout\"\n"),
+                "[[output]] 3: `dropout` is named twice",
             ),
         ];
         for (spec, expected) in cases {

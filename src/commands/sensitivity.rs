@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::analysis::statistics;
+use crate::analysis::{ArmSummary, SummaryStats, statistics};
 use crate::commands::calibrate;
 use crate::commands::sweep::Shard;
+use crate::config::reader::did_you_mean;
 use crate::error::{Error, Result, SensitivityError};
 use crate::io::format::num;
 use crate::io::{AtomicFile, Mode, OutputDir, Owned};
@@ -200,11 +201,52 @@ impl Parameter {
     }
 }
 
-/// An `[[output]]`: a statistic of the registry.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+/// An `[[output]]` as written: exactly one of `statistic` (a statistic of the registry on the
+/// base scenario), `summary` (a column of `summary.csv` on the base scenario, of the arm `arm`
+/// or of all arms pooled) and `target` (a calibration target by id: its statistic on its own
+/// calibration scenario).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Output {
-    pub statistic: String,
+    #[serde(default)]
+    pub statistic: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub arm: Option<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+/// What an output measures, resolved against its scenario.
+#[derive(Clone, Debug)]
+enum Measure {
+    /// A statistic of the registry.
+    Statistic(String),
+    /// Column `column` of [`SummaryStats::NAMES`], of arm `arm` (all arms pooled when `None`).
+    Summary { column: usize, arm: Option<usize> },
+}
+
+/// An output resolved: its label in the tables, the scenario it is computed on
+/// ([`Sensitivity::worlds`]) and what it measures there.
+#[derive(Clone, Debug)]
+struct Resolved {
+    label: String,
+    world: usize,
+    measure: Measure,
+}
+
+/// A scenario the design points run: the base (world 0) or a calibration scenario a target
+/// names.
+#[derive(Clone, Debug)]
+struct World {
+    name: String,
+    text: String,
+    /// The scenario's own seed (noise runs use the seeds after it).
+    seed: u64,
+    /// Whether the file's `patients` applies (the base only: a calibration scenario keeps the
+    /// size its targets were set for).
+    resize: bool,
 }
 
 /// The method and its design.
@@ -227,12 +269,11 @@ impl Design {
 #[derive(Debug)]
 pub struct Sensitivity {
     path: PathBuf,
-    /// SHA-256 of the file and its base scenario: a directory's work units belong to it.
+    /// SHA-256 of the file and the scenarios it runs: a directory's work units belong to it.
     digest: String,
-    base_name: String,
-    base_text: String,
-    /// The base scenario's seed (noise runs use the seeds after it).
-    base_seed: u64,
+    /// The base scenario first, then each calibration scenario a target output names.
+    worlds: Vec<World>,
+    outputs: Vec<Resolved>,
     spec: Spec,
     design: Design,
 }
@@ -337,42 +378,58 @@ impl Sensitivity {
                 .into());
             }
         };
-        let digest = crate::io::sha256_hex(format!("{text}\0{base_text}").as_bytes());
         let base_seed = Scenario::parse(&base_text, &base_name, &[])?.run.seed;
+        let mut worlds = vec![World {
+            name: base_name,
+            text: base_text,
+            seed: base_seed,
+            resize: true,
+        }];
+        let outputs = resolve_outputs(path, &spec.output, &mut worlds)?;
+        let mut hashed = text.clone();
+        for w in &worlds {
+            hashed.push('\0');
+            hashed.push_str(&w.text);
+        }
+        let digest = crate::io::sha256_hex(hashed.as_bytes());
         let s = Sensitivity {
             path: path.to_path_buf(),
             digest,
-            base_name,
-            base_text,
-            base_seed,
+            worlds,
+            outputs,
             design,
             spec,
         };
-        let base = s.scenario(&[], 0)?;
+        let named: Vec<(&str, &str)> = s
+            .worlds
+            .iter()
+            .map(|w| (w.name.as_str(), w.text.as_str()))
+            .collect();
         for (i, p) in s.spec.parameter.iter().enumerate() {
-            let bad = |message: String| SensitivityError::Parameter {
-                path: path.to_path_buf(),
-                number: i + 1,
-                key: p.key.clone(),
-                message,
-            };
-            if let Some(problem) =
-                p.problem(&s.spec.parameter[..i], &[(&s.base_name, &s.base_text)])
-            {
-                return Err(bad(problem).into());
+            if let Some(problem) = p.problem(&s.spec.parameter[..i], &named) {
+                return Err(SensitivityError::Parameter {
+                    path: path.to_path_buf(),
+                    number: i + 1,
+                    key: p.key.clone(),
+                    message: problem,
+                }
+                .into());
             }
         }
-        for o in &s.spec.output {
-            let empty = statistics::Replicate {
-                scenario: &base,
-                therapists: &[],
-                outcomes: &[],
-            };
-            statistics::compute(&o.statistic, &empty).map_err(|e| SensitivityError::Output {
-                path: path.to_path_buf(),
-                statistic: o.statistic.clone(),
-                source: e.into(),
-            })?;
+        for o in &s.outputs {
+            if let Measure::Statistic(name) = &o.measure {
+                let sc = s.scenario(o.world, &[], 0)?;
+                let empty = statistics::Replicate {
+                    scenario: &sc,
+                    therapists: &[],
+                    outcomes: &[],
+                };
+                statistics::compute(name, &empty).map_err(|e| SensitivityError::Output {
+                    path: path.to_path_buf(),
+                    statistic: o.label.clone(),
+                    source: e.into(),
+                })?;
+            }
         }
         Ok(s)
     }
@@ -384,43 +441,83 @@ impl Sensitivity {
 
     /// Patients simulated in all, for a progress bar.
     pub fn patients(&self) -> Result<u64> {
-        let sc = self.scenario(&[], 0)?;
-        Ok(self.runs() as u64 * sc.run.replicates * sc.run.patients)
+        let mut per_run = 0;
+        for w in self.used_worlds() {
+            let sc = self.scenario(w, &[], 0)?;
+            per_run += sc.run.replicates * sc.run.patients;
+        }
+        Ok(self.runs() as u64 * per_run)
     }
 
-    /// The base scenario with the file's replicates and patients, `settings` and the seed moved
-    /// by `seed_offset`.
-    fn scenario(&self, settings: &[(String, f64)], seed_offset: u64) -> Result<Scenario> {
+    /// The worlds some output is computed on (the base is run only when an output needs it).
+    fn used_worlds(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.worlds.len()).filter(|w| self.outputs.iter().any(|o| o.world == *w))
+    }
+
+    /// World `world` with the file's replicates (and, for the base, its patients), `settings`
+    /// and the world's seed moved by `seed_offset`.
+    fn scenario(
+        &self,
+        world: usize,
+        settings: &[(String, f64)],
+        seed_offset: u64,
+    ) -> Result<Scenario> {
+        let w = &self.worlds[world];
         let mut o = vec![format!("run.replicates={}", self.spec.replicates)];
-        if let Some(n) = self.spec.patients {
+        if let (true, Some(n)) = (w.resize, self.spec.patients) {
             o.push(format!("run.patients={n}"));
         }
         if seed_offset > 0 {
-            o.push(format!("run.seed={}", self.base_seed + seed_offset));
+            o.push(format!("run.seed={}", w.seed + seed_offset));
         }
         o.extend(settings.iter().map(|(k, v)| format!("{k}={v}")));
-        Ok(Scenario::parse(&self.base_text, &self.base_name, &o)?)
+        Ok(Scenario::parse(&w.text, &w.name, &o)?)
     }
 
-    /// The outputs of one run.
-    fn outputs(&self, sc: &Scenario) -> Result<Vec<f64>> {
-        let collected = calibrate::simulate(sc)?;
-        self.spec
-            .output
-            .iter()
-            .map(|o| {
-                calibrate::evaluate(sc, &collected, &o.statistic)
-                    .map(|(mean, _)| mean)
-                    .map_err(|e| {
-                        SensitivityError::Output {
-                            path: self.path.clone(),
-                            statistic: o.statistic.clone(),
-                            source: e.into(),
-                        }
-                        .into()
-                    })
-            })
-            .collect()
+    /// The outputs of one model run: every world run once with `settings` and the seed offset,
+    /// each output evaluated on its world (its mean over replicates).
+    fn outputs(&self, settings: &[(String, f64)], seed_offset: u64) -> Result<Vec<f64>> {
+        let mut values = vec![f64::NAN; self.outputs.len()];
+        for w in self.used_worlds() {
+            let sc = self.scenario(w, settings, seed_offset)?;
+            let collected = calibrate::simulate(&sc)?;
+            for (j, o) in self
+                .outputs
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.world == w)
+            {
+                values[j] = match &o.measure {
+                    Measure::Statistic(name) => {
+                        calibrate::evaluate(&sc, &collected, name)
+                            .map_err(|e| SensitivityError::Output {
+                                path: self.path.clone(),
+                                statistic: o.label.clone(),
+                                source: e.into(),
+                            })?
+                            .0
+                    }
+                    Measure::Summary { column, arm } => {
+                        let per_replicate: Vec<f64> = collected
+                            .replicates
+                            .iter()
+                            .map(|r| {
+                                let mut acc = ArmSummary::default();
+                                for p in
+                                    r.outcomes.iter().filter(|p| arm.is_none_or(|a| p.arm == a))
+                                {
+                                    acc.push(&sc.instrument, p);
+                                }
+                                acc.row().values()[*column]
+                            })
+                            .filter(|v| v.is_finite())
+                            .collect();
+                        calibrate::mean_and_se(&per_replicate).0
+                    }
+                };
+            }
+        }
+        Ok(values)
     }
 
     /// Parameter values of a unit-cube point.
@@ -437,13 +534,12 @@ impl Sensitivity {
     /// `k` minus their number.
     fn unit(&self, k: usize) -> Result<Vec<f64>> {
         let points = self.design.points();
-        let sc = if k < points.len() {
-            self.scenario(&self.settings(&points[k]), 0)?
+        if k < points.len() {
+            self.outputs(&self.settings(&points[k]), 0)
         } else {
             let centre = self.settings(&vec![0.5; self.spec.parameter.len()]);
-            self.scenario(&centre, (k - points.len()) as u64 + 1)?
-        };
-        self.outputs(&sc)
+            self.outputs(&centre, (k - points.len()) as u64 + 1)
+        }
     }
 
     /// Runs every design point and the noise runs in memory, then the analysis. `done` is
@@ -530,7 +626,7 @@ impl Sensitivity {
                 .map(|v| v.parse::<f64>())
                 .collect::<std::result::Result<_, _>>()
                 .ok()
-                .filter(|v: &Vec<f64>| v.len() == self.spec.output.len())
+                .filter(|v: &Vec<f64>| v.len() == self.outputs.len())
                 .ok_or_else(|| SensitivityError::Spec {
                     path: self.path.clone(),
                     message: format!("{} is not a work unit of this analysis", path.display()),
@@ -545,12 +641,7 @@ impl Sensitivity {
 
     /// The indices and noise from every model run's outputs (`units[k][output]`).
     fn analyse(&self, units: &[Vec<f64>]) -> Result<SensitivityOutcome> {
-        let outputs: Vec<String> = self
-            .spec
-            .output
-            .iter()
-            .map(|o| o.statistic.clone())
-            .collect();
+        let outputs: Vec<String> = self.outputs.iter().map(|o| o.label.clone()).collect();
         let n_points = self.design.points().len();
         let points: Vec<Vec<f64>> = self
             .design
@@ -641,6 +732,134 @@ impl Sensitivity {
             runs: self.runs(),
         })
     }
+}
+
+/// Resolves the `[[output]]`s: each to its label, its world (the base, or the calibration
+/// scenario of a target, added to `worlds` once) and its measure.
+fn resolve_outputs(
+    path: &Path,
+    outputs: &[Output],
+    worlds: &mut Vec<World>,
+) -> Result<Vec<Resolved>> {
+    let bad = |number: usize, message: String| -> Error {
+        SensitivityError::Spec {
+            path: path.to_path_buf(),
+            message: format!("[[output]] {number}: {message}"),
+        }
+        .into()
+    };
+    let base = Scenario::parse(&worlds[0].text, &worlds[0].name, &[])?;
+    let targets = calibrate::targets();
+    let mut resolved: Vec<Resolved> = Vec::with_capacity(outputs.len());
+    for (i, o) in outputs.iter().enumerate() {
+        let number = i + 1;
+        if o.arm.is_some() && o.summary.is_none() {
+            return Err(bad(number, "`arm` belongs to a `summary` output".into()));
+        }
+        let r = match (&o.statistic, &o.summary, &o.target) {
+            (Some(name), None, None) => Resolved {
+                label: name.clone(),
+                world: 0,
+                measure: Measure::Statistic(name.clone()),
+            },
+            (None, Some(col), None) => {
+                let column = SummaryStats::NAMES
+                    .iter()
+                    .position(|n| n == col)
+                    .ok_or_else(|| {
+                        let hint = did_you_mean(col, SummaryStats::NAMES.iter().copied())
+                            .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+                        bad(
+                            number,
+                            format!(
+                                "unknown summary column `{col}`{hint}; known: {}",
+                                SummaryStats::NAMES.join(", ")
+                            ),
+                        )
+                    })?;
+                let arm = match &o.arm {
+                    None => None,
+                    Some(a) => {
+                        Some(base.arms.iter().position(|x| &x.name == a).ok_or_else(|| {
+                            let names: Vec<&str> =
+                                base.arms.iter().map(|x| x.name.as_str()).collect();
+                            bad(
+                                number,
+                                format!(
+                                    "unknown arm `{a}`; the base scenario's arms: {}",
+                                    names.join(", ")
+                                ),
+                            )
+                        })?)
+                    }
+                };
+                Resolved {
+                    label: match &o.arm {
+                        None => format!("summary:{col}"),
+                        Some(a) => format!("summary:{col}:{a}"),
+                    },
+                    world: 0,
+                    measure: Measure::Summary { column, arm },
+                }
+            }
+            (None, None, Some(id)) => {
+                let t = targets.iter().find(|t| &t.id == id).ok_or_else(|| {
+                    let hint = did_you_mean(id, targets.iter().map(|t| t.id.as_str()))
+                        .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+                    bad(
+                        number,
+                        format!("unknown calibration target `{id}`{hint} (the ids of configs/calibration/targets.toml)"),
+                    )
+                })?;
+                if t.statistic.is_empty() {
+                    return Err(bad(
+                        number,
+                        format!("calibration target `{id}` has no statistic (it is not computed)"),
+                    ));
+                }
+                let text = calibrate::SCENARIOS
+                    .iter()
+                    .find(|(n, _)| *n == t.scenario)
+                    .map(|(_, text)| *text)
+                    .ok_or_else(|| {
+                        bad(
+                            number,
+                            format!("target `{id}` names an unknown scenario `{}`", t.scenario),
+                        )
+                    })?;
+                let name = format!("configs/calibration/{}.toml", t.scenario);
+                let world = match worlds.iter().position(|w| w.name == name) {
+                    Some(w) => w,
+                    None => {
+                        let seed = Scenario::parse(text, &name, &[])?.run.seed;
+                        worlds.push(World {
+                            name,
+                            text: text.to_string(),
+                            seed,
+                            resize: false,
+                        });
+                        worlds.len() - 1
+                    }
+                };
+                Resolved {
+                    label: format!("target:{id}"),
+                    world,
+                    measure: Measure::Statistic(t.statistic.clone()),
+                }
+            }
+            _ => {
+                return Err(bad(
+                    number,
+                    "give exactly one of `statistic`, `summary` and `target`".into(),
+                ));
+            }
+        };
+        if resolved.iter().any(|x| x.label == r.label) {
+            return Err(bad(number, format!("`{}` is named twice", r.label)));
+        }
+        resolved.push(r);
+    }
+    Ok(resolved)
 }
 
 /// The folder of finished work units (one model run each) and the file naming their analysis.
