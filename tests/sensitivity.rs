@@ -194,6 +194,27 @@ fn designs_reject_what_they_cannot_do() {
 // `bordin sensitivity` on the model
 // ---------------------------------------------------------------------------------------------
 
+/// Every shipped sensitivity file loads (parameters, outputs and design checked), and the
+/// targets screening varies exactly the default posterior's priors, so its "which constants
+/// move which finding" answers the identifiability table's question.
+#[test]
+fn shipped_sensitivity_files_load_and_the_targets_screen_matches_the_priors() {
+    use bordin::commands::{posterior::Calibration, sensitivity::Sensitivity};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/sensitivity");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            Sensitivity::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 3, "{n} files");
+    let screen = Sensitivity::load(&dir.join("targets.toml")).unwrap();
+    let priors = Calibration::embedded(None, false).unwrap();
+    assert_eq!(screen.parameters(), priors.parameters.as_slice());
+}
+
 mod command {
     use std::fs;
     use std::path::Path;

@@ -434,6 +434,11 @@ impl Sensitivity {
         Ok(s)
     }
 
+    /// The uncertain parameters, as the file declares them.
+    pub fn parameters(&self) -> &[Parameter] {
+        &self.spec.parameter
+    }
+
     /// Model runs the analysis needs: design points plus noise runs.
     pub fn runs(&self) -> usize {
         self.design.points().len() + self.spec.noise_runs
