@@ -214,3 +214,67 @@ fn unknown_keys_on_rows_are_refused() {
         .to_string();
     assert!(e.contains("experiment.toml") && e.contains("panels"), "{e}");
 }
+
+/// Every experiment's README quotes its current results: the table between its
+/// `<!-- results:begin -->` and `<!-- results:end -->` markers is the full run at the default
+/// constants beside the run over the shipped default posterior, and the committed
+/// `results/results.md` and `results-posterior/results.md` are those runs' tables.
+/// `BORDIN_BLESS=1` rewrites the README blocks and both results folders (figures included).
+#[test]
+fn experiment_readmes_quote_their_current_results() {
+    use bordin::commands::experiment;
+    use bordin::scenario::posterior::Posterior;
+    let bless = std::env::var_os("BORDIN_BLESS").is_some();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let default = Posterior::load("default").unwrap();
+    let mut stale = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("experiment.toml").is_file())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 8, "{names:?}");
+    for dir in names {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let point = experiment::run(&dir, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let over = experiment::run_over(&dir, false, Some((&default, None)))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let readme_path = dir.join("README.md");
+        let readme = std::fs::read_to_string(&readme_path).unwrap();
+        let (begin, end) = ("<!-- results:begin -->\n", "<!-- results:end -->");
+        let i = readme
+            .find(begin)
+            .unwrap_or_else(|| panic!("{name}: no results:begin marker"))
+            + begin.len();
+        let j = readme
+            .find(end)
+            .unwrap_or_else(|| panic!("{name}: no results:end marker"));
+        let expected = format!(
+            "{}{}{}",
+            &readme[..i],
+            point.readme_table(&over),
+            &readme[j..]
+        );
+        if bless {
+            std::fs::write(&readme_path, &expected).unwrap();
+            experiment::write(&dir.join("results"), &point).unwrap();
+            experiment::write(&dir.join("results-posterior"), &over).unwrap();
+            continue;
+        }
+        if readme != expected {
+            stale.push(format!("{name}/README.md"));
+        }
+        for (folder, o) in [("results", &point), ("results-posterior", &over)] {
+            let committed =
+                std::fs::read_to_string(dir.join(folder).join("results.md")).unwrap_or_default();
+            if committed != o.markdown() {
+                stale.push(format!("{name}/{folder}/results.md"));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale: {stale:?}; regenerate with `BORDIN_BLESS=1 cargo test --release --test experiments`"
+    );
+}

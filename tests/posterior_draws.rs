@@ -374,3 +374,103 @@ fn the_docs_posterior_example_is_current() {
         "docs/calibration.md's posterior example is stale: regenerate it with `BORDIN_BLESS=1 cargo test --release --test posterior_draws`"
     );
 }
+
+/// A scenario that sets a posterior key to another value than the one the posterior was
+/// calibrated around keeps it: `--set` capacity weight 0 stays 0 in every draw (draws.csv and
+/// the manifest say so), while the scenario's other keys and a key set to the reference value
+/// itself are drawn. Beside a posterior file, `identifiability.csv`'s `default` column is the
+/// reference; a bare file has none, and every key is drawn.
+#[test]
+fn a_scenario_keeps_the_keys_it_sets_away_from_the_posteriors_reference() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let key = "mechanisms.alliance.capacity_weight";
+    let other = "mechanisms.alliance.fis_weight";
+    let column = |out: &str, k: &str| -> Vec<String> {
+        rows(&d.join(out).join("draws.csv"))
+            .iter()
+            .map(|r| r[k].clone())
+            .collect()
+    };
+    run(
+        d,
+        "kept",
+        &["--posterior", "default", "--set", &format!("{key}=0.0")],
+    );
+    assert!(
+        column("kept", key).iter().all(|v| v == "0.0"),
+        "{:?}",
+        column("kept", key)
+    );
+    let drawn = column("kept", other);
+    assert!(
+        drawn.iter().any(|v| v != &drawn[0]),
+        "{other} is drawn: {drawn:?}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(&d.join("kept/manifest.json"))).unwrap();
+    assert_eq!(manifest["posterior"]["kept"][0]["key"], key);
+    assert_eq!(manifest["posterior"]["kept"][0]["posterior_reference"], 0.3);
+    // Set to the reference value itself: drawn.
+    run(
+        d,
+        "same",
+        &["--posterior", "default", "--set", &format!("{key}=0.3")],
+    );
+    let same = column("same", key);
+    assert!(same.iter().any(|v| v != &same[0]), "{same:?}");
+    // A posterior file: without identifiability.csv beside it every key is drawn; with one
+    // whose reference for the key is 0.0, the scenario's 0.0 is the reference and is drawn.
+    fs::create_dir(d.join("p")).unwrap();
+    fs::write(
+        d.join("p/posterior.csv"),
+        bordin::scenario::posterior::DEFAULT_POSTERIOR,
+    )
+    .unwrap();
+    run(
+        d,
+        "bare",
+        &[
+            "--posterior",
+            "p/posterior.csv",
+            "--set",
+            &format!("{key}=0.0"),
+        ],
+    );
+    let bare = column("bare", key);
+    assert!(bare.iter().any(|v| v != &bare[0]), "{bare:?}");
+    fs::write(
+        d.join("p/identifiability.csv"),
+        format!("parameter,default,prior_mean\n{key},0,0.3\n{other},0.5,0.3\n"),
+    )
+    .unwrap();
+    run(
+        d,
+        "side",
+        &[
+            "--posterior",
+            "p/posterior.csv",
+            "--set",
+            &format!("{key}=0.0"),
+        ],
+    );
+    let side = column("side", key);
+    assert!(side.iter().any(|v| v != &side[0]), "{side:?}");
+    // fis_weight is 0.31 in the scenario, 0.5 in the sidecar's reference: kept.
+    assert!(column("side", other).iter().all(|v| v == "0.31"));
+    fs::write(d.join("p/identifiability.csv"), "key,value\n").unwrap();
+    bordin(d)
+        .args([
+            "run",
+            "--out",
+            "bad",
+            "--quiet",
+            "--posterior",
+            "p/posterior.csv",
+        ])
+        .args(RUN)
+        .assert()
+        .code(2)
+        .stderr(contains("identifiability.csv"))
+        .stderr(contains("no `parameter` column"));
+}

@@ -543,7 +543,8 @@ pub fn write_intervals(dir: &Path, intervals: &[ReplicateInterval]) -> Result<Fi
 }
 
 /// Writes `draws.csv` into `dir`: per replicate, its posterior draw, the particle (its
-/// `particle` id in the posterior file) and the particle's values (one column per key).
+/// `particle` id in the posterior file) and the values it simulated (one column per key: the
+/// particle's, or the scenario's own for a key it keeps, [`PosteriorDraws::kept`]).
 ///
 /// # Errors
 /// Write failures.
@@ -568,7 +569,7 @@ pub fn write_draws(
                 draws.posterior.ids[p].clone(),
             ]
             .into_iter()
-            .chain(draws.posterior.values[p].iter().map(|x| format!("{x:?}"))),
+            .chain(draws.simulated_values(r).iter().map(|x| format!("{x:?}"))),
         )?;
     }
     f.commit()

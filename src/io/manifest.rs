@@ -56,6 +56,9 @@ impl Manifest {
                 "particles": d.posterior.values.len(),
                 "keys": d.posterior.keys,
                 "draws": d.draws,
+                "kept": d.kept().iter().map(|(k, v, r)| serde_json::json!({
+                    "key": k, "value": v, "posterior_reference": r,
+                })).collect::<Vec<_>>(),
             }),
         )
     }

@@ -55,6 +55,11 @@ pub struct Posterior {
     pub values: Vec<Vec<f64>>,
     /// Cumulative normalised weights (the last is 1).
     cumulative: Vec<f64>,
+    /// Per key, the value the posterior was calibrated around (`None`: not known): the
+    /// embedded default model's for `default`, the `default` column of the
+    /// `identifiability.csv` beside a posterior file. A scenario that sets a key to another
+    /// value keeps it ([`PosteriorDraws::kept`]).
+    pub reference: Vec<Option<f64>>,
 }
 
 impl Posterior {
@@ -64,14 +69,25 @@ impl Posterior {
     /// A [`PosteriorFileError`] naming the file and the line or column.
     pub fn load(spec: &str) -> Result<Posterior, PosteriorFileError> {
         if spec == "default" {
-            return Posterior::parse(DEFAULT_POSTERIOR, DEFAULT_POSTERIOR_NAME);
+            let mut p = Posterior::parse(DEFAULT_POSTERIOR, DEFAULT_POSTERIOR_NAME)?;
+            let model = Scenario::embedded_default();
+            p.reference = p.keys.iter().map(|k| resolved_number(&model, k)).collect();
+            return Ok(p);
         }
         let path = Path::new(spec);
         let text = crate::config::read_text(path).map_err(|source| PosteriorFileError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Posterior::parse(&text, spec)
+        let mut p = Posterior::parse(&text, spec)?;
+        let sidecar = path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("identifiability.csv");
+        if sidecar.is_file() {
+            p.reference = read_reference(&sidecar, &p.keys)?;
+        }
+        Ok(p)
     }
 
     /// Reads a posterior file's text.
@@ -175,6 +191,7 @@ impl Posterior {
             ids: rows.iter().map(|r| r.1.clone()).collect(),
             values: rows.into_iter().map(|r| r.3).collect(),
             cumulative,
+            reference: vec![None; columns.len() - LEAD_COLUMNS.len()],
         })
     }
 
@@ -196,6 +213,76 @@ impl Posterior {
     }
 }
 
+/// The number a scenario holds at key path `key` (as written out, e.g. `arms[1].x`), if any.
+fn resolved_number(sc: &Scenario, key: &str) -> Option<f64> {
+    let r = sc
+        .resolved
+        .iter()
+        .find(|r| reader::path_string(&r.path) == key)?;
+    match &r.value {
+        toml_edit::Value::Float(f) => Some(*f.value()),
+        toml_edit::Value::Integer(i) => Some(*i.value() as f64),
+        _ => None,
+    }
+}
+
+/// The `default` column of an `identifiability.csv` (`bordin calibrate --posterior`): each
+/// key's value in the scenario the posterior was calibrated on, in the order of `keys`.
+///
+/// # Errors
+/// An unreadable file, or one without `parameter` and `default` columns, naming the line.
+fn read_reference(path: &Path, keys: &[String]) -> Result<Vec<Option<f64>>, PosteriorFileError> {
+    let name = path.display().to_string();
+    let bad = |line: usize, message: String| PosteriorFileError::Format {
+        source_name: name.clone(),
+        line,
+        message,
+    };
+    let text = crate::config::read_text(path).map_err(|source| PosteriorFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut lines = text.lines().enumerate();
+    let header: Vec<&str> = lines
+        .next()
+        .map(|(_, h)| h.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let column = |c: &str| {
+        header.iter().position(|h| *h == c).ok_or_else(|| {
+            bad(
+                1,
+                format!("no `{c}` column (expected the identifiability.csv of `bordin calibrate --posterior`)"),
+            )
+        })
+    };
+    let (key_col, default_col) = (column("parameter")?, column("default")?);
+    let mut found = vec![None; keys.len()];
+    for (i, line) in lines.filter(|(_, l)| !l.trim().is_empty()) {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (Some(key), Some(value)) = (cells.get(key_col), cells.get(default_col)) else {
+            return Err(bad(i + 1, format!("{} cells, too few", cells.len())));
+        };
+        let Some(j) = keys.iter().position(|k| k == key) else {
+            continue;
+        };
+        if !value.is_empty() {
+            found[j] = Some(value.parse::<f64>().map_err(|_| {
+                bad(
+                    i + 1,
+                    format!("`default` is `{value}`, expected a number or nothing"),
+                )
+            })?);
+        }
+    }
+    Ok(found)
+}
+
+/// Whether two reference values are the same number (an `identifiability.csv` holds six
+/// significant digits).
+fn same_value(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1e-12)
+}
+
 /// A scenario with a posterior: the scenario of every particle, built and checked once.
 #[derive(Clone, Debug)]
 pub struct PosteriorDraws {
@@ -207,6 +294,9 @@ pub struct PosteriorDraws {
     paths: Vec<ParamPath>,
     /// The scenario with each particle's values, in particle order.
     scenarios: Vec<Arc<Scenario>>,
+    /// Per key, the scenario's own value when it sets the key to another value than the
+    /// posterior's reference (the scenario keeps it; the posterior does not draw it).
+    kept: Vec<Option<f64>>,
 }
 
 impl PosteriorDraws {
@@ -249,13 +339,29 @@ impl PosteriorDraws {
             })?;
             paths.push(p);
         }
+        // A scenario that sets a key to another value than the one the posterior was
+        // calibrated around describes another world in that respect (an experiment's
+        // therapist-driven alliance, a trial's stronger common factor): its value stands.
+        let kept: Vec<Option<f64>> = paths
+            .iter()
+            .zip(&posterior.reference)
+            .map(|(p, r)| {
+                let own = resolved_number(scenario, p.text())?;
+                (!same_value(own, (*r)?)).then_some(own)
+            })
+            .collect();
         let scenarios = posterior
             .values
             .iter()
             .zip(&posterior.ids)
             .map(|(values, id)| {
-                let sets: Vec<(&ParamPath, f64)> =
-                    paths.iter().zip(values.iter().copied()).collect();
+                let sets: Vec<(&ParamPath, f64)> = paths
+                    .iter()
+                    .zip(values.iter().copied())
+                    .zip(&kept)
+                    .filter(|(_, k)| k.is_none())
+                    .map(|(set, _)| set)
+                    .collect();
                 tunable
                     .set(&sets)
                     .map(Arc::new)
@@ -272,6 +378,7 @@ impl PosteriorDraws {
             seed: scenario.run.seed,
             paths,
             scenarios,
+            kept,
         })
     }
 
@@ -315,7 +422,30 @@ impl PosteriorDraws {
         self.paths
             .iter()
             .zip(self.values(replicate).iter().copied())
-            .filter(|(p, _)| !except.contains(&p.text()))
+            .zip(&self.kept)
+            .filter(|((p, _), k)| k.is_none() && !except.contains(&p.text()))
+            .map(|(set, _)| set)
+            .collect()
+    }
+
+    /// The keys the scenario keeps (it sets them to another value than the posterior's
+    /// reference): key, the scenario's value, the reference.
+    pub fn kept(&self) -> Vec<(&str, f64, f64)> {
+        self.paths
+            .iter()
+            .zip(&self.kept)
+            .zip(&self.posterior.reference)
+            .filter_map(|((p, k), r)| Some((p.text(), (*k)?, (*r)?)))
+            .collect()
+    }
+
+    /// The values replicate `replicate` simulates, in key order: its particle's, but the
+    /// scenario's own for the keys it keeps.
+    pub fn simulated_values(&self, replicate: u64) -> Vec<f64> {
+        self.values(replicate)
+            .iter()
+            .zip(&self.kept)
+            .map(|(v, k)| k.unwrap_or(*v))
             .collect()
     }
 
@@ -342,8 +472,20 @@ impl PosteriorDraws {
         &self.posterior.values[self.particle(replicate)]
     }
 
-    /// One line for messages and reports: source, generation, particles, draws.
+    /// One line for messages and reports: source, generation, particles, draws, and the keys
+    /// the scenario keeps.
     pub fn describe(&self) -> String {
+        match self.describe_kept() {
+            None => self.describe_source(),
+            Some(kept) => format!(
+                "{}; the scenario keeps its own {kept}",
+                self.describe_source()
+            ),
+        }
+    }
+
+    /// [`PosteriorDraws::describe`] without the kept keys.
+    pub fn describe_source(&self) -> String {
         format!(
             "{} (generation {}, {} particles over {} keys; {})",
             self.posterior.source_name,
@@ -355,5 +497,16 @@ impl PosteriorDraws {
                 None => "one draw per replicate".into(),
             }
         )
+    }
+
+    /// The keys the scenario keeps, written out (`None` for none).
+    pub fn describe_kept(&self) -> Option<String> {
+        let kept = self.kept();
+        (!kept.is_empty()).then(|| {
+            kept.iter()
+                .map(|(k, v, r)| format!("`{k}` = {v} (the posterior's reference: {r})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     }
 }

@@ -76,6 +76,57 @@ impl Outcome {
         }
         out
     }
+
+    /// The result table of an experiment's README: each row and check at the default
+    /// constants (this outcome: value, MC SE, result) beside the same over a posterior (`over`:
+    /// value and 95% posterior predictive interval, result). Rows are matched by position
+    /// (both outcomes come from the same experiment file).
+    pub fn readme_table(&self, over: &Outcome) -> String {
+        let f = |x: f64| {
+            if x.is_finite() {
+                format!("{x:.3}")
+            } else {
+                "-".into()
+            }
+        };
+        let pi = |v: &super::Value| {
+            v.interval
+                .map_or("-".into(), |(lo, hi)| format!("[{}, {}]", f(lo), f(hi)))
+        };
+        let result = |v: &super::Value| if v.pass == Some(true) { "pass" } else { "FAIL" };
+        let mut out = String::from(
+            "| quantity | scenario | value | MC SE | over the default posterior: value [95% PI] |\n|---|---|---|---|---|\n",
+        );
+        for (a, b) in self.rows.iter().zip(&over.rows) {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} {} |\n",
+                a.label,
+                a.scenario,
+                f(a.value),
+                f(a.mc_se),
+                f(b.value),
+                pi(b)
+            ));
+        }
+        if !self.checks.is_empty() {
+            out.push_str(
+                "\n| check | band | value | result | over the posterior: value [95% PI] | result |\n|---|---|---|---|---|---|\n",
+            );
+            for (a, b) in self.checks.iter().zip(&over.checks) {
+                let (lo, hi) = a.band.unwrap_or((f64::NAN, f64::NAN));
+                out.push_str(&format!(
+                    "| {} | [{lo}, {hi}] | {} | {} | {} {} | {} |\n",
+                    a.label,
+                    f(a.value),
+                    result(a),
+                    f(b.value),
+                    pi(b),
+                    result(b)
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// Writes `results.csv`: kind, label, scenario, statistic, value, mc_se, lower, upper, pass;

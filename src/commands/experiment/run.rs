@@ -144,9 +144,16 @@ impl Runs<'_> {
 
     /// The posterior the runs answer over, described (`None` without).
     fn posterior(&self) -> Option<String> {
-        self.runs
+        let mut text = self
+            .runs
             .iter()
-            .find_map(|r| r.draws.as_ref().map(PosteriorDraws::describe))
+            .find_map(|r| r.draws.as_ref().map(PosteriorDraws::describe_source))?;
+        for r in &self.runs {
+            if let Some(kept) = r.draws.as_ref().and_then(PosteriorDraws::describe_kept) {
+                text.push_str(&format!("; scenario `{}` keeps its own {kept}", r.name));
+            }
+        }
+        Some(text)
     }
 }
 
