@@ -463,3 +463,60 @@ fn cli_errors() {
         .success();
     assert!(out.join("power.csv").is_file() && out.join("keep.txt").is_file());
 }
+
+/// docs/power.md's results table is the one `bordin power --reps 500` gives now (the embedded
+/// default trial, n = 20, 40, 60 per arm, all three analyses): generated between its markers
+/// from `power.csv`; `BORDIN_BLESS=1` rewrites it.
+#[test]
+fn docs_power_results_table_is_current() {
+    let dir = TempDir::new().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_bordin"))
+        .current_dir(dir.path())
+        .args(["power", "--reps", "500", "--out", "p", "--quiet"])
+        .assert()
+        .success();
+    let mut r = csv::Reader::from_path(dir.path().join("p/power.csv")).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut block = String::from(
+        "| n/arm | analysis | power [95% CI] | type I | bias | coverage | estimate | true | dropout | ICC | d |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let x = |name: &str| -> f64 { rec[col(name)].parse().unwrap() };
+        let pct = |v: f64| format!("{:.1}%", 100.0 * v);
+        block.push_str(&format!(
+            "| {} | {} | {} [{:.1}, {:.1}] | {} | {:.2} | {} | {:.2} | {:.2} | {} | {:.2} | {:.2} |\n",
+            &rec[col("n_per_arm")],
+            &rec[col("analysis")],
+            pct(x("power")),
+            100.0 * x("power_ci_low"),
+            100.0 * x("power_ci_high"),
+            pct(x("type1")),
+            x("bias"),
+            pct(x("coverage")),
+            x("mean_estimate"),
+            x("true_effect"),
+            pct(x("dropout")),
+            x("icc"),
+            x("d"),
+        ));
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/power.md");
+    let doc = fs::read_to_string(&path).unwrap();
+    let (begin, end) = (
+        "<!-- power-results:begin -->\n",
+        "<!-- power-results:end -->",
+    );
+    let i = doc.find(begin).expect("begin marker") + begin.len();
+    let j = doc.find(end).expect("end marker");
+    let expected = format!("{}{block}{}", &doc[..i], &doc[j..]);
+    if std::env::var_os("BORDIN_BLESS").is_some() {
+        fs::write(&path, expected).unwrap();
+        return;
+    }
+    assert!(
+        doc == expected,
+        "docs/power.md's results table is stale: regenerate it with `BORDIN_BLESS=1 cargo test --release --test power`"
+    );
+}
