@@ -10,7 +10,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use bordin::commands::power::{
-    self, Analysis, Assumption, Hypothesis, Missing, Plan, PowerSettings, Schedule,
+    self, Analysis, Assumption, Hypothesis, Missing, Plan, PowerSettings, Schedule, Test,
 };
 use predicates::str::contains;
 use tempfile::TempDir;
@@ -334,7 +334,13 @@ fn assurance_outputs_do_not_depend_on_threads() {
         "{header}"
     );
     let power_csv = text("power.csv").unwrap();
-    assert!(power_csv.lines().next().unwrap().ends_with(",assurance"));
+    assert!(
+        power_csv
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",assurance,hypothesis,margin")
+    );
     let svg = text("power.svg").unwrap();
     assert!(svg.contains("Assurance (expected power over the priors)"));
 }
@@ -368,6 +374,32 @@ fn cli_errors() {
         .code(2)
         .stderr(contains("exactly two arms"))
         .stderr(contains("x, y, z"));
+    for (args, expected) in [
+        (
+            &["--hypothesis", "superiority"][..],
+            "unknown hypothesis `superiority`",
+        ),
+        (&["--hypothesis", "equivalence"][..], "needs a margin"),
+        (
+            &["--hypothesis", "non-inferiority", "--margin", "-1"][..],
+            "`-1` is not a positive number",
+        ),
+        (
+            &["--hypothesis", "non-inferiority", "--margin", "d=x"][..],
+            "`d=x` is not a positive number",
+        ),
+        (
+            &["--margin", "2"][..],
+            "a margin belongs to --hypothesis non-inferiority or equivalence",
+        ),
+    ] {
+        bordin(dir.path())
+            .args(["power", "--reps", "2"])
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(contains(expected));
+    }
     for bad in ["20,abc", "2", ""] {
         bordin(dir.path())
             .args(["power", "--n-per-arm", bad])
@@ -518,5 +550,110 @@ fn docs_power_results_table_is_current() {
     assert!(
         doc == expected,
         "docs/power.md's results table is stale: regenerate it with `BORDIN_BLESS=1 cargo test --release --test power`"
+    );
+}
+
+/// (10) The boundary of a non-inferiority or equivalence H0 is the null design moved by the
+/// margin. Shifting the treatment arm's scores by m t / T (week t, end week T: the end score by
+/// m) moves each analysis's estimate by exactly m and leaves its SE and df unchanged, so the
+/// rejection rate there can be computed from the null design's fits: checked here by refitting
+/// the shifted trial.
+#[test]
+fn shifting_the_treatment_arm_moves_every_estimate_by_the_shift() {
+    let sc = scenario(&[]);
+    let s = PowerSettings {
+        n_per_arm: vec![24],
+        reps: 2,
+        therapists_per_arm: Some(6),
+        ..PowerSettings::default()
+    };
+    let plan = Plan::new(&sc, &s).unwrap();
+    let data = plan.simulate(24, Hypothesis::Null, 1).unwrap();
+    let end_week = data
+        .patients
+        .iter()
+        .flat_map(|p| p.occasions.iter().map(|o| o.week))
+        .max()
+        .unwrap();
+    let m = 1.7;
+    let mut shifted = data.clone();
+    for p in shifted.patients.iter_mut().filter(|p| p.treat) {
+        for o in &mut p.occasions {
+            if let Some(y) = o.score.as_mut() {
+                *y += m * f64::from(o.week) / f64::from(end_week);
+            }
+        }
+    }
+    let (a, b) = (plan.analyse(&data), plan.analyse(&shifted));
+    for (x, y) in a.estimates.iter().zip(&b.estimates) {
+        assert!(x.error.is_none() && y.error.is_none(), "{x:?} {y:?}");
+        let close = |u: f64, v: f64, tol: f64| (u - v).abs() <= tol * u.abs().max(1.0);
+        assert!(
+            close(y.estimate, x.estimate + m, 1e-6),
+            "{:?}: {} vs {} + {m}",
+            x.analysis,
+            y.estimate,
+            x.estimate
+        );
+        assert!(
+            close(y.se, x.se, 1e-5),
+            "{:?}: se {} vs {}",
+            x.analysis,
+            y.se,
+            x.se
+        );
+        assert!(
+            close(y.df, x.df, 1e-4),
+            "{:?}: df {} vs {}",
+            x.analysis,
+            y.df,
+            x.df
+        );
+    }
+}
+
+/// (11) Non-inferiority and equivalence: at the margin the type I error of the one-sided
+/// non-inferiority test is alpha within 3 MC SEs (the design of test 1: one patient per
+/// therapist, 2,000 replicates), and the equivalence (TOST) test's is at most alpha + 3 MC SEs
+/// (TOST is conservative when the SE is not small against the margin). On the same replicates
+/// non-inferiority rejects at least as often as one-sided superiority, which rejects at least
+/// as often as the two-sided test (the same t statistics against weaker thresholds). A margin
+/// in d is that many instrument SDs.
+#[test]
+fn non_inferiority_and_equivalence_hold_their_level_at_the_margin() {
+    let sc = scenario(&[]);
+    let with = |test: Test| PowerSettings {
+        hypothesis: test,
+        ..ancova_settings(&[40], 2000, Some(40))
+    };
+    let se = (0.05f64 * 0.95 / 2000.0).sqrt();
+    let margin = 2.0;
+    let ni = results(&sc, &with(Test::NonInferiority { margin }));
+    let eq = results(&sc, &with(Test::Equivalence { margin }));
+    let one = results(&sc, &with(Test::OneSided));
+    let two = results(&sc, &with(Test::TwoSided));
+    let (ni, eq, one, two) = (&ni.rows[0], &eq.rows[0], &one.rows[0], &two.rows[0]);
+    assert!(
+        (ni.type1 - 0.05).abs() < 3.0 * se,
+        "non-inferiority type I {} at the margin, MC SE {se}",
+        ni.type1
+    );
+    assert!(
+        eq.type1 < 0.05 + 3.0 * se,
+        "equivalence type I {}",
+        eq.type1
+    );
+    assert!(
+        ni.power >= one.power && one.power >= two.power,
+        "{} {} {}",
+        ni.power,
+        one.power,
+        two.power
+    );
+    assert_eq!(
+        Test::parse("non-inferiority", Some("d=0.5"), sc.instrument.sd).unwrap(),
+        Test::NonInferiority {
+            margin: 0.5 * sc.instrument.sd
+        }
     );
 }

@@ -25,9 +25,19 @@ pub struct PowerArgs {
     /// Analyses, comma-separated: ancova, lmm-endpoint, lmm-longitudinal.
     #[arg(long, default_value = "ancova,lmm-endpoint,lmm-longitudinal")]
     analysis: String,
-    /// Two-sided significance level (intervals at 1 - alpha).
+    /// Significance level: two-sided, or of each one-sided test (intervals are two-sided at
+    /// 1 - alpha).
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
+    /// The hypothesis on treatment minus control (lower scores are better): two-sided,
+    /// one-sided (superiority), non-inferiority or equivalence (TOST); the last two need
+    /// --margin.
+    #[arg(long, default_value = "two-sided", value_name = "NAME")]
+    hypothesis: String,
+    /// The non-inferiority or equivalence margin: in score points (`--margin 2`) or as a
+    /// standardised difference, times the instrument's reference SD (`--margin d=0.3`).
+    #[arg(long, value_name = "POINTS|d=X", allow_hyphen_values = true)]
+    margin: Option<String>,
     /// Also search the smallest n per arm reaching this power (per analysis).
     #[arg(long)]
     target_power: Option<f64>,
@@ -81,6 +91,8 @@ impl PowerArgs {
             reps: self.reps,
             analysis: self.analysis,
             alpha: self.alpha,
+            hypothesis: self.hypothesis,
+            margin: self.margin,
             target_power: self.target_power,
             max_n: self.max_n,
             schedule: self.schedule,

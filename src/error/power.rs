@@ -28,6 +28,14 @@ pub enum PowerError {
     /// `--analysis`: a name that is not an analysis; `expected` lists the names.
     #[error("--analysis: unknown analysis `{item}`; expected a comma-separated list of {expected}")]
     UnknownAnalysis { item: String, expected: String },
+    /// `--hypothesis`: a name that is not a hypothesis.
+    #[error(
+        "--hypothesis: unknown hypothesis `{item}`; expected one of two-sided, one-sided, non-inferiority, equivalence"
+    )]
+    UnknownHypothesis { item: String },
+    /// `--margin`: missing, misplaced or malformed.
+    #[error("--margin: {message}")]
+    Margin { message: String },
     /// `--analysis`: an empty list.
     #[error("--analysis: give at least one analysis")]
     NoAnalysis,

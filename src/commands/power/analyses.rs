@@ -12,7 +12,7 @@ use crate::stats::ols::{HcType, ols};
 use crate::stats::{Design, cohens_d, dist};
 
 use super::design::Plan;
-use super::settings::{Analysis, Missing};
+use super::settings::{Analysis, Missing, Test};
 use super::simulate::TrialData;
 
 /// One analysis of one replicate.
@@ -48,9 +48,30 @@ impl Estimate {
         }
     }
 
-    /// Significant at `alpha` (a failed fit never is).
+    /// Significant at `alpha` in a two-sided test (a failed fit never is).
     pub fn rejects(&self, alpha: f64) -> bool {
         self.error.is_none() && self.p < alpha
+    }
+
+    /// Whether `test` rejects its H0 at `alpha` when the estimate is moved by `shift` (the
+    /// null design moved to the boundary of H0: shifting the treatment arm's scores by
+    /// `shift` (by `shift · t / T` at week t for the growth model) moves each analysis's
+    /// estimate by exactly `shift` and leaves its SE and df as they are; tested). A failed fit
+    /// never rejects.
+    pub fn rejects_under(&self, test: Test, alpha: f64, shift: f64) -> bool {
+        if self.error.is_some() || self.se.is_nan() || self.se <= 0.0 {
+            return false;
+        }
+        let est = self.estimate + shift;
+        let q = dist::t_quantile(1.0 - alpha, self.df);
+        match test {
+            Test::TwoSided => dist::t_two_sided_p(est / self.se, self.df) < alpha,
+            Test::OneSided => est / self.se < -q,
+            Test::NonInferiority { margin } => (est - margin) / self.se < -q,
+            Test::Equivalence { margin } => {
+                (est - margin) / self.se < -q && (est + margin) / self.se > q
+            }
+        }
     }
 }
 

@@ -331,7 +331,14 @@ pub fn compute(
     let mut rows = Vec::new();
     for (&n, pt) in &search.points {
         for k in 0..s.analyses.len() {
-            rows.push(summarise(n, k, &pt.effect, pt.null.as_deref(), s.alpha));
+            rows.push(summarise(
+                n,
+                k,
+                &pt.effect,
+                pt.null.as_deref(),
+                s.hypothesis,
+                s.alpha,
+            ));
         }
     }
     Ok(PowerResults {
@@ -381,9 +388,12 @@ impl<W: FnMut(&TrialData) -> Result<String>> Search<'_, W> {
 
     /// The power of analysis `k` at design point `n` (evaluated).
     fn power_at(&self, k: usize, n: u64) -> f64 {
-        let alpha = self.plan.settings.alpha;
+        let (test, alpha) = (self.plan.settings.hypothesis, self.plan.settings.alpha);
         let e = &self.points[&n].effect;
-        e.iter().filter(|r| r.estimates[k].rejects(alpha)).count() as f64 / e.len() as f64
+        e.iter()
+            .filter(|r| r.estimates[k].rejects_under(test, alpha, 0.0))
+            .count() as f64
+            / e.len() as f64
     }
 
     /// The smallest n per arm at which analysis `k` reaches `target`: bracketed by the points

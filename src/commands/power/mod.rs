@@ -38,7 +38,7 @@ use crate::scenario::posterior::PosteriorDraws;
 pub use analyses::{Estimate, ReplicateResult};
 pub use assume::Assumption;
 pub use design::{DesignPoint, Plan, PowerResults, TargetResult, compute};
-pub use settings::{Analysis, Missing, PowerSettings, Schedule};
+pub use settings::{Analysis, Missing, PowerSettings, Schedule, Test};
 pub use simulate::{Hypothesis, Occasion, PatientData, TrialData};
 pub use summary::PowerRow;
 
@@ -104,6 +104,10 @@ pub struct PowerFlags {
     pub reps: u64,
     pub analysis: String,
     pub alpha: f64,
+    /// `--hypothesis`: two-sided, one-sided, non-inferiority or equivalence.
+    pub hypothesis: String,
+    /// `--margin POINTS` or `--margin d=X`.
+    pub margin: Option<String>,
     pub target_power: Option<f64>,
     pub max_n: u64,
     pub schedule: String,
@@ -129,12 +133,14 @@ impl PowerFlags {
     /// # Errors
     /// [`PowerError`] for a bad flag value; scenario errors.
     pub fn request(&self) -> Result<PowerRequest> {
-        let settings = PowerSettings {
+        let mut settings = PowerSettings {
             n_per_arm: parse_n_list(&self.n_per_arm)?,
             therapists_per_arm: self.therapists_per_arm,
             reps: self.reps,
             analyses: Analysis::parse_list(&self.analysis)?,
             alpha: self.alpha,
+            // Resolved below, once the instrument's SD (for a margin in d) is known.
+            hypothesis: Test::TwoSided,
             target_power: self.target_power,
             max_n: self.max_n,
             schedule: Schedule::parse(&self.schedule)?,
@@ -152,6 +158,11 @@ impl PowerFlags {
             set.push(format!("run.seed={s}"));
         }
         let scenario = load_scenario(self.scenario.as_deref(), &set)?;
+        settings.hypothesis = Test::parse(
+            &self.hypothesis,
+            self.margin.as_deref(),
+            scenario.instrument.sd,
+        )?;
         let posterior =
             PosteriorDraws::from_flags(self.posterior.as_deref(), self.draws, &scenario)?;
         Ok(PowerRequest {

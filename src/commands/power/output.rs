@@ -10,6 +10,7 @@ use crate::io::{AtomicFile, FileRecord, Owned, num};
 
 use super::PowerRequest;
 use super::design::{Plan, PowerResults, TargetResult};
+use super::settings::Test;
 use super::simulate::{Hypothesis, TrialData};
 use super::summary::{PowerRow, chart};
 
@@ -107,7 +108,7 @@ pub(super) fn write_results(
     results: &PowerResults,
 ) -> Result<Vec<FileRecord>> {
     let mut files = vec![
-        write_power_csv(out, &results.rows)?,
+        write_power_csv(out, &results.rows, plan.settings.hypothesis)?,
         write_replicates_csv(out, plan, results)?,
     ];
     if plan.settings.target_power.is_some() {
@@ -143,9 +144,11 @@ const POWER_COLUMNS: &[&str] = &[
     "reps",
     "failed",
     "assurance",
+    "hypothesis",
+    "margin",
 ];
 
-fn write_power_csv(out: &Path, rows: &[PowerRow]) -> Result<FileRecord> {
+fn write_power_csv(out: &Path, rows: &[PowerRow], test: Test) -> Result<FileRecord> {
     let mut f = AtomicFile::create(out, "power.csv")?;
     f.record(POWER_COLUMNS)?;
     for r in rows {
@@ -171,6 +174,8 @@ fn write_power_csv(out: &Path, rows: &[PowerRow]) -> Result<FileRecord> {
             r.reps.to_string(),
             r.failed.to_string(),
             num(r.power, 6),
+            test.as_str().to_string(),
+            num(test.margin(), 6),
         ])?;
     }
     f.commit()
@@ -198,7 +203,7 @@ const REPLICATE_COLUMNS: &[&str] = &[
 ];
 
 fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<FileRecord> {
-    let alpha = plan.settings.alpha;
+    let (test, alpha) = (plan.settings.hypothesis, plan.settings.alpha);
     let mut f = AtomicFile::create(out, "replicates.csv")?;
     let assumed = plan.settings.assume.iter().map(|a| a.path.as_str());
     let particle = plan.posterior.as_ref().map(|_| "particle");
@@ -233,7 +238,17 @@ fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<F
                             .unwrap_or_default(),
                         h.as_str().to_string(),
                         num(r.true_effect, 6),
-                        u8::from(e.rejects(alpha)).to_string(),
+                        // The null design's rows: the decision at the boundary of H0.
+                        u8::from(e.rejects_under(
+                            test,
+                            alpha,
+                            if h == Hypothesis::Null {
+                                test.boundary()
+                            } else {
+                                0.0
+                            },
+                        ))
+                        .to_string(),
                         e.n_analysed.to_string(),
                         num(r.dropout, 6),
                         num(r.icc, 6),
@@ -314,6 +329,14 @@ pub(super) fn write_manifest(
         s.analyses.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
     )
     .with("alpha", s.alpha)
+    .with("hypothesis", s.hypothesis.as_str())
+    .with(
+        "margin",
+        s.hypothesis
+            .margin()
+            .is_finite()
+            .then(|| s.hypothesis.margin()),
+    )
     .with("target_power", s.target_power)
     .with("max_n", s.max_n)
     .with("schedule", s.schedule.label())

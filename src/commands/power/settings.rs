@@ -182,6 +182,115 @@ pub(super) fn parse_n_list(s: &str) -> Result<Vec<u64>, PowerError> {
     Ok(v)
 }
 
+/// The hypothesis tested on the end contrast Δ = treatment − control (lower scores are better:
+/// a negative Δ is a benefit of the treatment). Margins are in score points, positive.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub enum Test {
+    /// H0: Δ = 0 against Δ ≠ 0, at level alpha (alpha/2 in each tail).
+    TwoSided,
+    /// Superiority, one-sided: H0: Δ ≥ 0 against Δ < 0, at level alpha.
+    OneSided,
+    /// Non-inferiority: H0: Δ ≥ margin (the treatment worse by the margin or more) against
+    /// Δ < margin, one-sided at level alpha.
+    NonInferiority { margin: f64 },
+    /// Equivalence by two one-sided tests (TOST, Schuirmann 1987): H0: |Δ| ≥ margin against
+    /// |Δ| < margin, each one-sided test at level alpha.
+    Equivalence { margin: f64 },
+}
+
+impl Test {
+    /// The name used on the command line and in the output files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Test::TwoSided => "two-sided",
+            Test::OneSided => "one-sided",
+            Test::NonInferiority { .. } => "non-inferiority",
+            Test::Equivalence { .. } => "equivalence",
+        }
+    }
+
+    /// The margin in score points (NaN without one).
+    pub fn margin(self) -> f64 {
+        match self {
+            Test::NonInferiority { margin } | Test::Equivalence { margin } => margin,
+            Test::TwoSided | Test::OneSided => f64::NAN,
+        }
+    }
+
+    /// `--hypothesis NAME` with `--margin M` (score points) or `--margin d=X` (X times
+    /// `sd`, the instrument's reference SD).
+    ///
+    /// # Errors
+    /// [`PowerError::UnknownHypothesis`]; [`PowerError::Margin`] for a margin missing where
+    /// one is needed, given where none is, or not a positive number.
+    pub fn parse(name: &str, margin: Option<&str>, sd: f64) -> Result<Test, PowerError> {
+        let bad = |message: String| PowerError::Margin { message };
+        let points = || -> Result<f64, PowerError> {
+            let text = margin.ok_or_else(|| {
+                bad(format!(
+                    "--hypothesis {name} needs a margin: --margin POINTS or --margin d=EFFECT_SIZE"
+                ))
+            })?;
+            let (value, scale) = match text.trim().strip_prefix("d=") {
+                Some(d) => (d, sd),
+                None => (text.trim(), 1.0),
+            };
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|m| m.is_finite() && *m > 0.0)
+                .map(|m| m * scale)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "`{text}` is not a positive number of score points or d=EFFECT_SIZE"
+                    ))
+                })
+        };
+        let test = match name.trim() {
+            "two-sided" => Test::TwoSided,
+            "one-sided" => Test::OneSided,
+            "non-inferiority" => Test::NonInferiority { margin: points()? },
+            "equivalence" => Test::Equivalence { margin: points()? },
+            other => {
+                return Err(PowerError::UnknownHypothesis {
+                    item: other.to_string(),
+                });
+            }
+        };
+        if margin.is_some() && test.margin().is_nan() {
+            return Err(bad(format!(
+                "a margin belongs to --hypothesis non-inferiority or equivalence, not {name}"
+            )));
+        }
+        Ok(test)
+    }
+
+    /// Where the type I error is evaluated: the true Δ at the boundary of H0 (0, or the
+    /// margin). The null design (arms equivalent, Δ = 0) shifted there.
+    pub fn boundary(self) -> f64 {
+        match self {
+            Test::TwoSided | Test::OneSided => 0.0,
+            Test::NonInferiority { margin } | Test::Equivalence { margin } => margin,
+        }
+    }
+
+    /// The hypothesis in words, with its direction and margin, for tables and reports.
+    pub fn describe(self, alpha: f64, unit: &str) -> String {
+        match self {
+            Test::TwoSided => format!("two-sided superiority (H0: no difference), alpha {alpha}"),
+            Test::OneSided => format!(
+                "one-sided superiority (H1: the treatment lowers {unit} scores), alpha {alpha}"
+            ),
+            Test::NonInferiority { margin } => format!(
+                "non-inferiority, margin {margin:.3} {unit} points (H1: the treatment is worse by less than the margin), one-sided alpha {alpha}"
+            ),
+            Test::Equivalence { margin } => format!(
+                "equivalence (TOST), margin ±{margin:.3} {unit} points (H1: the arms differ by less than the margin), alpha {alpha} for each one-sided test"
+            ),
+        }
+    }
+}
+
 /// Everything that determines the results of a power analysis (besides the scenario).
 #[derive(Clone, Debug, Serialize)]
 pub struct PowerSettings {
@@ -192,8 +301,11 @@ pub struct PowerSettings {
     /// Replicates per design point (and per hypothesis).
     pub reps: u64,
     pub analyses: Vec<Analysis>,
-    /// Two-sided significance level; intervals are at level 1 - alpha.
+    /// Significance level (of each one-sided test for one-sided hypotheses); intervals are
+    /// two-sided at level 1 - alpha.
     pub alpha: f64,
+    /// The hypothesis tested (`--hypothesis`, `--margin`).
+    pub hypothesis: Test,
     /// Search the smallest n per arm reaching this power.
     pub target_power: Option<f64>,
     /// Upper limit of that search.
@@ -214,6 +326,7 @@ impl Default for PowerSettings {
             reps: 1000,
             analyses: Analysis::ALL.to_vec(),
             alpha: 0.05,
+            hypothesis: Test::TwoSided,
             target_power: None,
             max_n: 2000,
             schedule: Schedule::EverySession,

@@ -14,21 +14,23 @@ use crate::stats::dist;
 use super::analyses::ReplicateResult;
 use super::assume::Assumption;
 use super::design::{Plan, PowerResults};
-use super::settings::Analysis;
+use super::settings::{Analysis, Test};
 
 /// Summary of one design point and analysis.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PowerRow {
     pub n_per_arm: u64,
     pub analysis: Analysis,
-    /// Share of replicates significant at alpha (failed fits count as not significant).
+    /// Share of replicates whose test rejects its H0 at alpha (failed fits count as not
+    /// significant).
     pub power: f64,
     /// sqrt(power (1 - power) / reps).
     pub power_mc_se: f64,
     /// Wilson 95% interval of the power.
     pub power_ci_low: f64,
     pub power_ci_high: f64,
-    /// Rejection rate with the arms made equivalent (NaN when not simulated).
+    /// Rejection rate at the boundary of H0: the design with the arms made equivalent, moved
+    /// to the margin for non-inferiority and equivalence (NaN when not simulated).
     pub type1: f64,
     pub type1_mc_se: f64,
     /// Mean of estimate - true effect over the replicates fitted.
@@ -77,12 +79,17 @@ pub(super) fn summarise(
     k: usize,
     effect: &[ReplicateResult],
     null: Option<&[ReplicateResult]>,
+    test: Test,
     alpha: f64,
 ) -> PowerRow {
     let reps = effect.len() as u64;
-    let share = |rs: &[ReplicateResult]| {
-        rs.iter().filter(|r| r.estimates[k].rejects(alpha)).count() as f64 / rs.len() as f64
+    let share_at = |rs: &[ReplicateResult], shift: f64| {
+        rs.iter()
+            .filter(|r| r.estimates[k].rejects_under(test, alpha, shift))
+            .count() as f64
+            / rs.len() as f64
     };
+    let share = |rs: &[ReplicateResult]| share_at(rs, 0.0);
     let mc = |p: f64, n: usize| (p * (1.0 - p) / n as f64).sqrt();
     let power = share(effect);
     let (lo, hi) = wilson(power, reps);
@@ -95,9 +102,12 @@ pub(super) fn summarise(
         .map(|r| r.estimates[k].estimate - r.true_effect)
         .collect();
     let ests: Vec<f64> = ok.iter().map(|r| r.estimates[k].estimate).collect();
+    // Type I error at the boundary of H0: the null design (Δ = 0) moved to it (the margin for
+    // non-inferiority and equivalence; by the symmetry of the null design the lower margin
+    // of an equivalence test gives the same rate).
     let (type1, type1_mc_se) = match null {
         Some(rs) => {
-            let t = share(rs);
+            let t = share_at(rs, test.boundary());
             (t, mc(t, rs.len()))
         }
         None => (f64::NAN, f64::NAN),
@@ -209,17 +219,22 @@ fn footnote(plan: &Plan) -> String {
     let s = &plan.settings;
     let sc = &plan.scenario;
     let mut out = format!(
-        "{}: {} (control) vs {} (treatment), {} replicates per design point, alpha {}, schedule {}, missing {}; effects are {} minus {} on {} (negative: the treatment lowers scores); type I error from the same design with the arms made equivalent.\n",
+        "{}: {} (control) vs {} (treatment), {} replicates per design point, {}, schedule {}, missing {}; effects are {} minus {} on {} (negative: the treatment lowers scores); type I error from the same design with the arms made equivalent{}.\n",
         sc.name,
         sc.arms[0].name,
         sc.arms[1].name,
         s.reps,
-        s.alpha,
+        s.hypothesis.describe(s.alpha, &sc.instrument.name),
         s.schedule.label(),
         s.missing.as_str(),
         sc.arms[1].name,
         sc.arms[0].name,
-        sc.instrument.name
+        sc.instrument.name,
+        if s.hypothesis.boundary() > 0.0 {
+            ", moved to the margin (the boundary of H0)"
+        } else {
+            ""
+        }
     );
     if !s.assume.is_empty() {
         let _ = writeln!(
