@@ -339,7 +339,7 @@ fn assurance_outputs_do_not_depend_on_threads() {
             .lines()
             .next()
             .unwrap()
-            .ends_with(",assurance,hypothesis,margin")
+            .contains(",assurance,hypothesis,margin,")
     );
     let svg = text("power.svg").unwrap();
     assert!(svg.contains("Assurance (expected power over the priors)"));
@@ -655,5 +655,73 @@ fn non_inferiority_and_equivalence_hold_their_level_at_the_margin() {
         Test::NonInferiority {
             margin: 0.5 * sc.instrument.sd
         }
+    );
+}
+
+/// (12) Fit diagnostics per design cell: with 3 therapists per arm the endpoint mixed model
+/// often puts the therapist variance at zero; `power.csv`'s `singular` share, `failures.csv`'s
+/// `singular` count and the replicates' `singular` flags agree, ANCOVA is never singular, and
+/// the coverage carries its Monte Carlo SE.
+#[test]
+fn singular_fits_are_counted_per_design_cell() {
+    let dir = TempDir::new().unwrap();
+    bordin(dir.path())
+        .args([
+            "power",
+            "--reps",
+            "60",
+            "--n-per-arm",
+            "12",
+            "--therapists-per-arm",
+            "3",
+        ])
+        .args(["--analysis", "ancova,lmm-endpoint", "--out", "p", "--quiet"])
+        .assert()
+        .success();
+    let table = |f: &str| -> Vec<std::collections::BTreeMap<String, String>> {
+        let mut r = csv::Reader::from_path(dir.path().join("p").join(f)).unwrap();
+        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        r.records()
+            .map(|x| {
+                h.iter()
+                    .cloned()
+                    .zip(x.unwrap().iter().map(str::to_string))
+                    .collect()
+            })
+            .collect()
+    };
+    let power = table("power.csv");
+    let failures = table("failures.csv");
+    let reps = table("replicates.csv");
+    let lmm = power
+        .iter()
+        .find(|r| r["analysis"] == "lmm-endpoint")
+        .unwrap();
+    let share: f64 = lmm["singular"].parse().unwrap();
+    assert!(share > 0.05, "singular share {share}");
+    let flagged = reps
+        .iter()
+        .filter(|r| {
+            r["hypothesis"] == "effect" && r["analysis"] == "lmm-endpoint" && r["singular"] == "1"
+        })
+        .count();
+    assert_eq!(flagged as f64, (share * 60.0).round());
+    let row = failures
+        .iter()
+        .find(|r| {
+            r["hypothesis"] == "effect"
+                && r["analysis"] == "lmm-endpoint"
+                && r["reason"] == "singular"
+        })
+        .unwrap();
+    assert_eq!(row["count"], flagged.to_string());
+    let ancova = power.iter().find(|r| r["analysis"] == "ancova").unwrap();
+    assert_eq!(ancova["singular"], "0");
+    assert!(failures.iter().all(|r| r["analysis"] != "ancova"));
+    let cov: f64 = ancova["coverage"].parse().unwrap();
+    let cov_se: f64 = ancova["coverage_mc_se"].parse().unwrap();
+    assert!(
+        (cov_se - (cov * (1.0 - cov) / 60.0).sqrt()).abs() < 1e-6,
+        "{cov} {cov_se}"
     );
 }

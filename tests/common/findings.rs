@@ -32,8 +32,14 @@ pub const NOT_FINDINGS: &[(&str, &str)] = &[
         "Q2",
         "the mixed model's const-generic size of the second grouping factor",
     ),
-    ("H0", "the null hypothesis of a test (bordin power --hypothesis)"),
-    ("H1", "the alternative hypothesis of a test (bordin power --hypothesis)"),
+    (
+        "H0",
+        "the null hypothesis of a test (bordin power --hypothesis)",
+    ),
+    (
+        "H1",
+        "the alternative hypothesis of a test (bordin power --hypothesis)",
+    ),
     ("DIR1", "a placeholder directory name in docs/sweeps.md"),
     ("DIR2", "a placeholder directory name in docs/sweeps.md"),
 ];

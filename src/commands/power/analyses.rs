@@ -29,6 +29,9 @@ pub struct Estimate {
     pub ci_high: f64,
     /// Patients in the analysis.
     pub n_analysed: usize,
+    /// A mixed model's fit with a variance at zero or a correlation at ±1 (lme4's
+    /// `isSingular`); always false for ANCOVA.
+    pub singular: bool,
     /// Why the fit failed.
     pub error: Option<String>,
 }
@@ -44,8 +47,15 @@ impl Estimate {
             ci_low: f64::NAN,
             ci_high: f64::NAN,
             n_analysed,
+            singular: false,
             error: Some(error),
         }
+    }
+
+    /// The estimate, flagged singular when `singular` (and it did not fail).
+    fn singular_if(mut self, singular: bool) -> Estimate {
+        self.singular = singular && self.error.is_none();
+        self
     }
 
     /// Significant at `alpha` in a two-sided test (a failed fit never is).
@@ -212,7 +222,8 @@ impl EndpointData {
             Ok(fit) => {
                 let c = &fit.coefs[2];
                 (
-                    estimate(Analysis::LmmEndpoint, c.estimate, c.se, c.df, n, alpha),
+                    estimate(Analysis::LmmEndpoint, c.estimate, c.se, c.df, n, alpha)
+                        .singular_if(fit.singular),
                     fit.icc().unwrap_or(f64::NAN),
                 )
             }
@@ -267,7 +278,8 @@ fn growth(data: &TrialData, missing: Missing, alpha: f64) -> Estimate {
                     c.df,
                     n_patients,
                     alpha,
-                ),
+                )
+                .singular_if(fit.singular),
                 Err(e) => Estimate::failed(Analysis::LmmLongitudinal, n_patients, e.to_string()),
             }
         }
@@ -294,6 +306,7 @@ fn estimate(analysis: Analysis, est: f64, se: f64, df: f64, n: usize, alpha: f64
         ci_low: est - q * se,
         ci_high: est + q * se,
         n_analysed: n,
+        singular: false,
         error: None,
     }
 }

@@ -18,6 +18,7 @@ use super::summary::{PowerRow, chart};
 const POWER_FILES: &[&str] = &[
     "power.csv",
     "replicates.csv",
+    "failures.csv",
     "target.csv",
     "power.svg",
     "power.png",
@@ -110,6 +111,7 @@ pub(super) fn write_results(
     let mut files = vec![
         write_power_csv(out, &results.rows, plan.settings.hypothesis)?,
         write_replicates_csv(out, plan, results)?,
+        write_failures_csv(out, plan, results)?,
     ];
     if plan.settings.target_power.is_some() {
         files.push(write_target_csv(out, &results.targets)?);
@@ -146,6 +148,8 @@ const POWER_COLUMNS: &[&str] = &[
     "assurance",
     "hypothesis",
     "margin",
+    "singular",
+    "coverage_mc_se",
 ];
 
 fn write_power_csv(out: &Path, rows: &[PowerRow], test: Test) -> Result<FileRecord> {
@@ -176,6 +180,8 @@ fn write_power_csv(out: &Path, rows: &[PowerRow], test: Test) -> Result<FileReco
             num(r.power, 6),
             test.as_str().to_string(),
             num(test.margin(), 6),
+            num(r.singular, 6),
+            num(r.coverage_mc_se, 6),
         ])?;
     }
     f.commit()
@@ -199,6 +205,7 @@ const REPLICATE_COLUMNS: &[&str] = &[
     "dropout",
     "icc",
     "d",
+    "singular",
     "error",
 ];
 
@@ -253,6 +260,7 @@ fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<F
                         num(r.dropout, 6),
                         num(r.icc, 6),
                         num(r.d, 6),
+                        u8::from(e.singular).to_string(),
                         e.error.clone().unwrap_or_default(),
                     ];
                     let particle = plan
@@ -261,6 +269,64 @@ fn write_replicates_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<F
                         .map(|d| d.particle_id(r.replicate).to_string());
                     let drawn = r.assumed.iter().map(|&x| num(x, 9));
                     f.record(fields.into_iter().chain(particle).chain(drawn))?;
+                }
+            }
+        }
+    }
+    f.commit()
+}
+
+/// A failed fit's reason without the numbers that vary between replicates (the text before
+/// its first parenthesis or colon), so that failures group.
+fn reason(error: &str) -> String {
+    error
+        .split(['(', ':'])
+        .next()
+        .unwrap_or(error)
+        .trim()
+        .to_string()
+}
+
+/// Writes `failures.csv`: per design point, design (effect or null) and analysis, each reason a
+/// fit failed for, or `singular` (the fit succeeded with a variance at zero or a correlation at
+/// ±1), with its count and share of the replicates. A header only when every fit succeeded
+/// and none is singular.
+fn write_failures_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<FileRecord> {
+    let mut f = AtomicFile::create(out, "failures.csv")?;
+    f.record([
+        "n_per_arm",
+        "hypothesis",
+        "analysis",
+        "reason",
+        "count",
+        "share",
+    ])?;
+    for (&n, pt) in &res.points {
+        for (h, rs) in [
+            (Hypothesis::Effect, Some(&pt.effect)),
+            (Hypothesis::Null, pt.null.as_ref()),
+        ] {
+            let Some(rs) = rs else { continue };
+            for (k, a) in plan.settings.analyses.iter().enumerate() {
+                let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+                for r in rs {
+                    let e = &r.estimates[k];
+                    let why = match &e.error {
+                        Some(err) => reason(err),
+                        None if e.singular => "singular".to_string(),
+                        None => continue,
+                    };
+                    *counts.entry(why).or_default() += 1;
+                }
+                for (why, c) in counts {
+                    f.record([
+                        n.to_string(),
+                        h.as_str().to_string(),
+                        a.as_str().to_string(),
+                        why,
+                        c.to_string(),
+                        num(c as f64 / rs.len() as f64, 6),
+                    ])?;
                 }
             }
         }

@@ -51,6 +51,10 @@ pub struct PowerRow {
     pub reps: u64,
     /// Fits that failed (effect design).
     pub failed: u64,
+    /// Share of the effect design's replicates whose mixed-model fit is singular (0 for
+    /// ANCOVA), and the Monte Carlo SE of the coverage.
+    pub singular: f64,
+    pub coverage_mc_se: f64,
 }
 
 /// The mean of `xs`, `NaN` for none, by [`stats::mean`].
@@ -105,6 +109,12 @@ pub(super) fn summarise(
     // Type I error at the boundary of H0: the null design (Δ = 0) moved to it (the margin for
     // non-inferiority and equivalence; by the symmetry of the null design the lower margin
     // of an equivalence test gives the same rate).
+    let coverage = mean(ok.iter().map(|r| {
+        let e = &r.estimates[k];
+        f64::from(u8::from(
+            e.ci_low <= r.true_effect && r.true_effect <= e.ci_high,
+        ))
+    }));
     let (type1, type1_mc_se) = match null {
         Some(rs) => {
             let t = share_at(rs, test.boundary());
@@ -125,12 +135,7 @@ pub(super) fn summarise(
         type1_mc_se,
         bias: mean(errors.iter().copied()),
         bias_mc_se: sd(&errors) / (errors.len() as f64).sqrt(),
-        coverage: mean(ok.iter().map(|r| {
-            let e = &r.estimates[k];
-            f64::from(u8::from(
-                e.ci_low <= r.true_effect && r.true_effect <= e.ci_high,
-            ))
-        })),
+        coverage,
         mean_estimate: mean(ests.iter().copied()),
         true_effect: mean(effect.iter().map(|r| r.true_effect)),
         dropout: mean(effect.iter().map(|r| r.dropout)),
@@ -140,6 +145,9 @@ pub(super) fn summarise(
         sd_estimate: sd(&ests),
         reps,
         failed: reps - ok.len() as u64,
+        singular: effect.iter().filter(|r| r.estimates[k].singular).count() as f64
+            / reps.max(1) as f64,
+        coverage_mc_se: mc(coverage, ok.len().max(1)),
     }
 }
 
@@ -166,6 +174,27 @@ pub(super) fn table(plan: &Plan, res: &PowerResults) -> String {
             t.n_per_arm,
             table_percent(t.power),
             table_percent(t.power_mc_se)
+        );
+    }
+    let flagged: Vec<String> = res
+        .rows
+        .iter()
+        .filter(|r| r.singular > 0.0 || r.failed > 0)
+        .map(|r| {
+            format!(
+                "n {} {}: {} singular, {} failed",
+                r.n_per_arm,
+                r.analysis.as_str(),
+                table_percent(r.singular),
+                table_percent(r.failed as f64 / r.reps.max(1) as f64)
+            )
+        })
+        .collect();
+    if !flagged.is_empty() {
+        let _ = writeln!(
+            out,
+            "fits (effect design; failures.csv has the reasons, both designs): {}",
+            flagged.join("; ")
         );
     }
     out.push_str(&footnote(plan));
