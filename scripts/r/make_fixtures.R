@@ -411,4 +411,32 @@ write_expected(list(
   laplace = glmm_expected(glmer(y ~ x + (1 | group), gl, family = binomial, nAGQ = 1,
                                 control = ctrl))
 ), "glmm")
+# ---------------------------------------------------------------------------------------------
+# 7. Logistic regression with cluster-robust SEs: glm(y ~ intake + treat, binomial) and
+#    sandwich::vcovCL(cluster = ~ therapist, type = "HC0" and the default "HC1"); patients in
+#    therapists nested in two arms, a therapist effect on the logit scale
+# ---------------------------------------------------------------------------------------------
+cat("logistic\n")
+set.seed(707)
+n_t <- 40
+caseload <- sample(3:15, n_t, replace = TRUE)
+therapist <- rep(seq_len(n_t), caseload)
+treat <- as.integer(therapist > n_t / 2)
+u <- rnorm(n_t, 0, 0.5)
+intake <- round(rnorm(length(therapist), 17, 5), 3)
+y <- rbinom(length(therapist), 1, plogis(1.2 - 0.08 * intake + 0.6 * treat + u[therapist]))
+lg <- write_data(data.frame(therapist = sprintf("T%02d", therapist), intake = intake,
+                            treat = treat, y = y), "logistic")
+m <- glm(y ~ intake + treat, data = lg, family = binomial)
+se_of <- function(V) unname(sqrt(diag(V)))
+write_expected(list(
+  data = "logistic.csv",
+  formula = "glm(y ~ intake + treat, family = binomial); sandwich::vcovCL(m, cluster = ~ therapist)",
+  n = nrow(lg), clusters = n_t,
+  names = names(coef(m)), estimate = unname(coef(m)),
+  se_model = se_of(vcov(m)),
+  se_cl_hc0 = se_of(vcovCL(m, cluster = ~ therapist, type = "HC0")),
+  se_cl_hc1 = se_of(vcovCL(m, cluster = ~ therapist, type = "HC1")),
+  loglik = as.numeric(logLik(m))
+), "logistic")
 cat("done\n")

@@ -10,6 +10,8 @@
 //!   Satterthwaite degrees of freedom as lmerTest computes them.
 //! - [`glmm`]: the logistic random-intercept model by adaptive Gauss-Hermite quadrature, with
 //!   its latent-scale ICC (therapist effects on dropout and deterioration).
+//! - [`logistic`]: logistic regression with model-based and cluster-robust (sandwich)
+//!   standard errors, as `glm(binomial)` with `sandwich::vcovCL`.
 //! - [`effect`]: the mean and variance of a sample, Pearson correlation with a Fisher-z
 //!   interval, Cohen's d and Hedges' g, and person-mean centring (Jacobson-Truax reliable
 //!   change of a sample is `model::instrument::reliable_change`, beside the instrument whose
@@ -33,6 +35,7 @@ pub mod glmm;
 pub mod iv;
 pub(crate) mod linalg;
 pub mod lmm;
+pub mod logistic;
 pub mod longitudinal;
 pub mod ols;
 mod optim;
