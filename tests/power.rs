@@ -725,3 +725,95 @@ fn singular_fits_are_counted_per_design_cell() {
         "{cov} {cov_se}"
     );
 }
+
+/// (13) `power_report.md` and `power_report.html` state the design, the assumptions as
+/// simulated, the results of `power.csv` (the same figures), the n found, the chart, the ADEMP
+/// methods with the seed and the command; the page is self-contained (inline SVG, no script,
+/// no external resource) and escapes the scenario's text.
+#[test]
+fn the_power_report_quotes_power_csv() {
+    let dir = TempDir::new().unwrap();
+    bordin(dir.path())
+        .args(["power", "--reps", "30", "--n-per-arm", "8,12"])
+        .args(["--therapists-per-arm", "4", "--target-power", "0.4"])
+        .args(["--max-n", "80", "--analysis", "ancova", "--seed", "11"])
+        .args([
+            "--set",
+            "name=\"A <b>&</b> trial\"",
+            "--out",
+            "p",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let out = dir.path().join("p");
+    let md = fs::read_to_string(out.join("power_report.md")).unwrap();
+    let html = fs::read_to_string(out.join("power_report.html")).unwrap();
+    for section in [
+        "## Design",
+        "## Assumptions, as simulated",
+        "## Results",
+        "## Methods (ADEMP)",
+        "**Aims.**",
+        "**Data-generating mechanisms.**",
+        "**Estimand.**",
+        "**Methods.**",
+        "**Performance measures.**",
+        "![power against patients per arm",
+        "seed 11",
+        "bordin power --reps 30 --n-per-arm 8,12",
+        "4 therapists",
+        "`end ~ intake + treat`",
+    ] {
+        assert!(md.contains(section), "power_report.md lacks {section:?}");
+    }
+    let mut r = csv::Reader::from_path(out.join("power.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let target = fs::read_to_string(out.join("target.csv")).unwrap();
+    let t: Vec<&str> = target.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(t[5], "1", "the target is reached in this set-up: {target}");
+    let found: u64 = t[2].parse().unwrap();
+    for n in [8, 12, found] {
+        let row = rows
+            .iter()
+            .find(|x| x[col("n_per_arm")] == n.to_string())
+            .unwrap();
+        let p: f64 = row[col("power")].parse().unwrap();
+        let se: f64 = row[col("power_mc_se")].parse().unwrap();
+        let cell = format!("| {n} | ancova | {:.1}% ± {:.1}% |", 100.0 * p, 100.0 * se);
+        assert!(md.contains(&cell), "power_report.md lacks {cell:?}:\n{md}");
+        let td = format!(
+            "<tr><td>{n}</td><td>ancova</td><td>{:.1}% ± {:.1}%</td>",
+            100.0 * p,
+            100.0 * se
+        );
+        assert!(html.contains(&td), "power_report.html lacks {td:?}");
+    }
+    assert!(md.contains(&format!("from n = {found} per arm")));
+    // Only the requested points and the n found are tabled (power.csv has every point tried).
+    let tabled = md
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains(" | ancova | "))
+        .count();
+    assert_eq!(tabled, if found == 8 || found == 12 { 2 } else { 3 });
+    assert!(rows.len() >= tabled);
+    // The chart marks the n found and states the design in its subtitle.
+    let svg = fs::read_to_string(out.join("power.svg")).unwrap();
+    assert!(
+        svg.contains(&format!("n = {found}")),
+        "the chart does not mark n = {found}"
+    );
+    assert!(svg.contains("4 therapists per arm; as simulated at n = 12 per arm: d "));
+    assert!(svg.contains("dropout "));
+    // The page: the chart inline, nothing fetched or run, the scenario's name escaped.
+    assert!(html.contains("<svg role=\"img\""));
+    assert!(html.contains("default-src 'none'"));
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+    assert!(html.contains("A &lt;b&gt;&amp;&lt;/b&gt; trial"));
+    assert!(!html.contains("<b>&</b>"));
+    let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"power_report.md\"") && manifest.contains("\"power_report.html\""));
+}

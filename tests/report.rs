@@ -364,3 +364,47 @@ fn outcome_class_bars_are_drawn_for_a_single_arm() {
         );
     }
 }
+
+/// `bordin power`'s `power_report.html` loads in headless Chromium with no console message
+/// (nothing blocked by its policy, no script), its chart inline and drawn with text.
+#[test]
+fn power_report_loads_in_headless_chromium() {
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path().join("power");
+    bordin()
+        .args(["power", "--reps", "10", "--n-per-arm", "8,12"])
+        .args([
+            "--therapists-per-arm",
+            "4",
+            "--analysis",
+            "ancova",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let (dom, stderr) = chromium(&out.join("power_report.html"), &tmp.path().join("profile"));
+    let console: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let blocks = svgs(&dom);
+    assert_eq!(blocks.len(), 1, "one inline chart");
+    assert!(
+        count(blocks[0], "<text") > 20
+            && count(blocks[0], "<path") + count(blocks[0], "<polyline") > 5
+    );
+    for h in [
+        "Design",
+        "Assumptions, as simulated",
+        "Results",
+        "Methods (ADEMP)",
+    ] {
+        assert!(
+            dom.contains(&format!("<h2>{h}</h2>")),
+            "section {h} missing"
+        );
+    }
+}

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use bordin::commands::power;
+use bordin::io::progress::{self, Progress};
 
 /// The flags of `bordin power`.
 #[derive(Args, Debug)]
@@ -76,7 +77,8 @@ pub struct PowerArgs {
     assume: Vec<String>,
     #[command(flatten)]
     posterior: super::PosteriorArgs,
-    /// Print nothing but errors.
+    /// Print nothing but errors, and draw no progress bar (drawn on stderr only when it is a
+    /// terminal).
     #[arg(long, short)]
     quiet: bool,
 }
@@ -109,7 +111,14 @@ impl PowerArgs {
             command_line: std::env::args().collect(),
         }
         .request()?;
-        let report = power::run(&req)?;
+        let bar = Progress::start(
+            "power",
+            req.planned_patients(),
+            progress::wanted(self.quiet),
+        );
+        let report = power::run(&req);
+        bar.finish();
+        let report = report?;
         if !self.quiet {
             print!("{}", report.table);
             println!(

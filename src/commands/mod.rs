@@ -4,6 +4,7 @@
 
 pub mod calibrate;
 pub mod experiment;
+pub(crate) mod html;
 pub mod posterior;
 pub mod power;
 pub mod report;

@@ -36,6 +36,9 @@ pub struct PowerSeries {
     pub style: usize,
     /// In increasing n.
     pub points: Vec<PowerPoint>,
+    /// The n per arm the target search found for this analysis: marked by a dotted drop line
+    /// in the series' colour and labelled `n = ...` on the axis.
+    pub found: Option<f64>,
 }
 
 /// Everything the power chart shows.
@@ -102,7 +105,16 @@ fn legend_entries(c: &PowerChart) -> Vec<(Key, String)> {
     entries.push((Key::Circle(GREY, false), "hollow: type I error".into()));
     entries.push((
         Key::Dashed(INK),
-        format!("dashed: {}; α = {}", c.target_label, c.alpha),
+        format!(
+            "dashed: {}; α = {}{}",
+            c.target_label,
+            c.alpha,
+            if c.series.iter().any(|s| s.found.is_some()) {
+                "; dotted: the n that reaches it"
+            } else {
+                ""
+            }
+        ),
     ));
     entries
 }
@@ -220,8 +232,48 @@ fn power_panel<DB: DrawingBackend>(
             ),
     ))?;
     for (i, s) in c.series.iter().enumerate() {
+        if let Some(n) = s.found {
+            found_mark(&mut chart, s, n, dodge(c, xr, i), i, xr)?;
+        }
+    }
+    for (i, s) in c.series.iter().enumerate() {
         power_series(root, &mut chart, s, dodge(c, xr, i))?;
     }
+    Ok(())
+}
+
+/// The n found for an analysis: a dotted line from the axis up to its power there, and its
+/// label just above the axis (staggered by the series' place so that labels do not collide;
+/// left of the line in the right half of the panel, so that it stays inside).
+fn found_mark<DB: DrawingBackend>(
+    chart: &mut Panel<'_, DB>,
+    s: &PowerSeries,
+    n: f64,
+    dx: f64,
+    i: usize,
+    xr: &Range<f64>,
+) -> DrawResult<DB> {
+    let colour = series_colour(s.style);
+    let top = s.points.iter().find(|p| p.n == n).map_or(1.0, |p| p.power);
+    let x = n + dx;
+    let right = x > (xr.start + xr.end) / 2.0;
+    chart.draw_series(DashedLineSeries::new(
+        [(x, 0.0), (x, top)],
+        3,
+        4,
+        colour.stroke_width(2),
+    ))?;
+    chart.draw_series(std::iter::once(
+        EmptyElement::at((x, 0.0))
+            + Text::new(
+                format!("n = {n}"),
+                (if right { -5 } else { 5 }, -6 - 18 * i as i32),
+                text(LABEL).color(&colour).pos(Pos::new(
+                    if right { HPos::Right } else { HPos::Left },
+                    VPos::Bottom,
+                )),
+            ),
+    ))?;
     Ok(())
 }
 

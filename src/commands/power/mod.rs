@@ -23,6 +23,7 @@ mod analyses;
 mod assume;
 mod design;
 mod output;
+mod report;
 mod settings;
 mod simulate;
 mod summary;
@@ -181,6 +182,16 @@ impl PowerFlags {
     }
 }
 
+impl PowerRequest {
+    /// The patients the requested design points simulate (both arms, the effect and the null
+    /// design, every replicate): the length of the progress bar. The `--target-power` search
+    /// adds points beyond it (the bar grows).
+    pub fn planned_patients(&self) -> u64 {
+        let s = &self.settings;
+        s.n_per_arm.iter().map(|n| 2 * 2 * n * s.reps).sum()
+    }
+}
+
 /// Runs a power analysis and writes its output directory.
 ///
 /// # Errors
@@ -207,6 +218,10 @@ pub fn run(req: &PowerRequest) -> Result<PowerReport> {
         })
     })?;
     files.extend(output::write_results(dir, &plan, &results)?);
+    files.extend(output::write_report(
+        dir,
+        &report::blocks(req, &plan, &results),
+    )?);
     let wall_seconds = start.elapsed().as_secs_f64();
     files.push(output::write_manifest(
         req,

@@ -10,6 +10,7 @@ use crate::io::{AtomicFile, FileRecord, Owned, num};
 
 use super::PowerRequest;
 use super::design::{Plan, PowerResults, TargetResult};
+use super::report;
 use super::settings::Test;
 use super::simulate::{Hypothesis, TrialData};
 use super::summary::{PowerRow, chart};
@@ -20,6 +21,8 @@ const POWER_FILES: &[&str] = &[
     "replicates.csv",
     "failures.csv",
     "target.csv",
+    "power_report.md",
+    "power_report.html",
     "power.svg",
     "power.png",
     "manifest.json",
@@ -332,6 +335,22 @@ fn write_failures_csv(out: &Path, plan: &Plan, res: &PowerResults) -> Result<Fil
         }
     }
     f.commit()
+}
+
+/// Writes `power_report.md` and `power_report.html` (the report for a grant or a
+/// preregistration), after the chart: the page inlines `power.svg`.
+pub(super) fn write_report(out: &Path, blocks: &[report::Block]) -> Result<[FileRecord; 2]> {
+    let mut md = AtomicFile::create(out, "power_report.md")?;
+    md.raw(report::markdown(blocks).as_bytes())?;
+    let md = md.commit()?;
+    let svg_path = out.join(format!("{CHART_STEM}.svg"));
+    let svg = fs::read_to_string(&svg_path).map_err(|source| Error::Write {
+        path: svg_path.clone(),
+        source,
+    })?;
+    let mut html = AtomicFile::create(out, "power_report.html")?;
+    html.raw(report::html(blocks, &svg).as_bytes())?;
+    Ok([md, html.commit()?])
 }
 
 fn write_target_csv(out: &Path, targets: &[TargetResult]) -> Result<FileRecord> {

@@ -303,6 +303,7 @@ pub(super) fn chart(plan: &Plan, res: &PowerResults) -> PowerChart {
         s.schedule.label(),
         s.missing.as_str()
     );
+    let _ = write!(subtitle, "\n{}", design_line(plan, res));
     if !s.assume.is_empty() {
         let priors: Vec<String> = s.assume.iter().map(Assumption::describe).collect();
         let _ = write!(
@@ -337,12 +338,56 @@ pub(super) fn chart(plan: &Plan, res: &PowerResults) -> PowerChart {
             Some(t) => format!("target power {t}"),
             None => "power 0.8 (a usual target)".into(),
         },
-        series: series(&s.analyses, &res.rows),
+        series: series(&s.analyses, res),
     }
 }
 
+/// The chart's design line: therapists per arm, and the d, therapist ICC and dropout the
+/// simulated trials show at the largest requested n (the ICC from the endpoint mixed model,
+/// which overstates it at small caseloads).
+fn design_line(plan: &Plan, res: &PowerResults) -> String {
+    let sc = &plan.scenario;
+    let k: Vec<String> = sc
+        .arms
+        .iter()
+        .map(|a| {
+            a.pool
+                .map_or(0, |p| sc.therapist_pools[p].therapists)
+                .to_string()
+        })
+        .collect();
+    let therapists = if k.windows(2).all(|w| w[0] == w[1]) {
+        format!("{} therapists per arm", k[0])
+    } else {
+        format!("therapists per arm {}", k.join(" and "))
+    };
+    let n = plan.settings.n_per_arm.iter().max().copied().unwrap_or(0);
+    let at_n = |f: fn(&PowerRow) -> f64| {
+        res.rows
+            .iter()
+            .filter(|r| r.n_per_arm == n)
+            .map(f)
+            .find(|x| x.is_finite())
+    };
+    let mut facts = Vec::new();
+    if let Some(d) = at_n(|r| r.d) {
+        facts.push(format!("d {d:.2}"));
+    }
+    if let Some(icc) = at_n(|r| r.icc) {
+        facts.push(format!("therapist ICC {icc:.3}"));
+    }
+    if let Some(p) = at_n(|r| r.dropout) {
+        facts.push(format!("dropout {:.1}%", 100.0 * p));
+    }
+    format!(
+        "{therapists}; as simulated at n = {n} per arm: {}",
+        facts.join(", ")
+    )
+}
+
 /// One series per analysis (its style by its place among all analyses), over every n.
-fn series(analyses: &[Analysis], rows: &[PowerRow]) -> Vec<PowerSeries> {
+fn series(analyses: &[Analysis], res: &PowerResults) -> Vec<PowerSeries> {
+    let rows = &res.rows;
     analyses
         .iter()
         .map(|&a| PowerSeries {
@@ -359,6 +404,11 @@ fn series(analyses: &[Analysis], rows: &[PowerRow]) -> Vec<PowerSeries> {
                     type1_se: r.type1_mc_se,
                 })
                 .collect(),
+            found: res
+                .targets
+                .iter()
+                .find(|t| t.analysis == a && t.reached)
+                .map(|t| t.n_per_arm as f64),
         })
         .collect()
 }

@@ -12,6 +12,7 @@ use super::aggregate::PooledRow;
 use super::examples::Example;
 use super::read::Manifest;
 use super::{CHART_DIR, CHARTS, EXAMPLE_POOL};
+use crate::commands::html::{base64, escape, font_face, inline_svg};
 use crate::commands::trace;
 use crate::io::num;
 use crate::model::treatment::ArmKind;
@@ -47,40 +48,6 @@ code,pre{font-family:'DejaVu Sans Mono',monospace;font-size:13px}
 pre{overflow-x:auto;background:#f7f7f7;padding:8px}
 footer{margin-top:40px;font-size:13px;color:#555}
 ";
-
-/// Escapes text for HTML element content and attribute values.
-pub(super) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Standard base64 with padding.
-fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for ch in data.chunks(3) {
-        let b = [ch[0], *ch.get(1).unwrap_or(&0), *ch.get(2).unwrap_or(&0)];
-        let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= ch.len() {
-                out.push(T[((v >> (18 - 6 * k)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 /// A drawn chart of the page.
 pub(super) struct Figure {
@@ -124,16 +91,6 @@ fn f2(x: f64) -> String {
     }
 }
 
-/// An inline SVG with an accessible name.
-fn inline_svg(svg: &str, label: &str) -> String {
-    let body = svg.trim_start_matches(|c: char| c != '<');
-    body.replacen(
-        "<svg ",
-        &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(label)),
-        1,
-    )
-}
-
 /// A chart's title from its stem.
 pub(super) fn chart_title(stem: &str) -> &str {
     CHARTS
@@ -165,10 +122,10 @@ fn head(h: &mut String, p: &Page) {
     let script_hash = base64(&Sha256::digest(SCRIPT.as_bytes()));
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'\">\n<meta name=\"generator\" content=\"bordin {}\">\n<title>bordin report: {}</title>\n<style>@font-face{{font-family:'DejaVu Sans Report';src:url(data:font/ttf;base64,{}) format('truetype')}}{STYLE}</style>\n</head>\n<body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'\">\n<meta name=\"generator\" content=\"bordin {}\">\n<title>bordin report: {}</title>\n<style>{}{STYLE}</style>\n</head>\n<body>\n",
         escape(crate::VERSION),
         escape(&sc.name),
-        base64(plot::FONT)
+        font_face()
     );
     let _ = write!(
         h,
@@ -423,32 +380,4 @@ fn example(h: &mut String, p: &Page, k: usize, e: &Example, svg: &str, label: &s
         );
     }
     h.push_str("</article>\n");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(i.as_bytes()), o);
-        }
-    }
-
-    #[test]
-    fn escape_covers_markup_and_quotes() {
-        assert_eq!(
-            escape("<script>alert('x' & \"y\")</script>"),
-            "&lt;script&gt;alert(&#39;x&#39; &amp; &quot;y&quot;)&lt;/script&gt;"
-        );
-    }
 }
