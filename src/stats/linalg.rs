@@ -5,7 +5,9 @@
 /// Cholesky factorisation in place: `a` (n x n, symmetric, row-major) becomes its lower factor
 /// L with A = L L' (the strict upper triangle is zeroed). `Err(j)` when pivot j is not positive
 /// or below `rel_tol` times the original diagonal element (a rank-deficient or indefinite A).
-#[inline]
+/// Always inlined: the mixed models call it on blocks whose size is a compile-time constant,
+/// and the unrolled loops are much of their speed.
+#[inline(always)]
 pub fn cholesky(a: &mut [f64], n: usize, rel_tol: f64) -> Result<(), usize> {
     for j in 0..n {
         let orig = a[j * n + j];
@@ -32,8 +34,9 @@ pub fn cholesky(a: &mut [f64], n: usize, rel_tol: f64) -> Result<(), usize> {
     Ok(())
 }
 
-/// Solves L X = B in place for a lower-triangular L (n x n) and B (n x m, row-major).
-#[inline]
+/// Solves L X = B in place for a lower-triangular L (n x n) and B (n x m, row-major). Always
+/// inlined, as [`cholesky`].
+#[inline(always)]
 pub fn forward_solve(l: &[f64], n: usize, b: &mut [f64], m: usize) {
     for i in 0..n {
         for k in 0..i {

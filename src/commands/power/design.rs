@@ -296,6 +296,21 @@ pub struct TargetResult {
     pub reached: bool,
 }
 
+/// Where the line through (√a, Φ⁻¹(pa)) and (√b, Φ⁻¹(pb)) reaches Φ⁻¹(target), as an n
+/// (not rounded); `None` when the two powers do not rise from a to b or either is 0 or 1
+/// (no finite probit). Shares are clamped to [1e-4, 1 - 1e-4] first.
+fn crossing(a: u64, pa: f64, b: u64, pb: f64, target: f64) -> Option<f64> {
+    use crate::stats::dist::norm_quantile;
+    let z = |p: f64| norm_quantile(p.clamp(1e-4, 1.0 - 1e-4));
+    let (za, zb, zt) = (z(pa), z(pb), z(target));
+    let (ra, rb) = ((a as f64).sqrt(), (b as f64).sqrt());
+    if zb <= za || rb <= ra {
+        return None;
+    }
+    let r = ra + (zt - za) * (rb - ra) / (zb - za);
+    (r > 0.0).then_some(r * r)
+}
+
 /// Everything a power analysis produced.
 #[derive(Clone, Debug)]
 pub struct PowerResults {
@@ -397,7 +412,13 @@ impl<W: FnMut(&TrialData) -> Result<String>> Search<'_, W> {
     }
 
     /// The smallest n per arm at which analysis `k` reaches `target`: bracketed by the points
-    /// simulated (doubling up to `--max-n` when none reaches it), then bisected.
+    /// simulated (extrapolating beyond the largest, up to `--max-n`, when none reaches it),
+    /// then narrowed until the bracket's ends are adjacent. Each probe is where the power
+    /// curve through the bracket's ends crosses the target on the probit scale against √n
+    /// (the normal approximation's shape: Φ⁻¹(power) is linear in √n for a z test), kept
+    /// strictly inside the bracket; after two probes on the same side, the next one bisects
+    /// (the Illinois safeguard of regula falsi), so the search is never slower than about
+    /// twice bisection and usually needs a few probes where bisection needed seven.
     fn target(&mut self, k: usize, analysis: Analysis, target: f64) -> Result<TargetResult> {
         let max_n = self.plan.settings.max_n;
         // Bracket: lo fails (or is below the smallest n allowed), hi reaches the target.
@@ -410,28 +431,57 @@ impl<W: FnMut(&TrialData) -> Result<String>> Search<'_, W> {
             }
             lo = n;
         }
-        if hi.is_none() {
-            let mut n = lo.max(MIN_N_PER_ARM);
-            while n < max_n {
-                n = (2 * n).min(max_n);
-                self.evaluate(n, false)?;
-                if self.power_at(k, n) >= target {
-                    hi = Some(n);
-                    break;
-                }
+        while hi.is_none() && lo < max_n {
+            let below = self.points.range(..lo).next_back().map(|(&n, _)| n);
+            let guess = below
+                .and_then(|b| {
+                    let (pb, pl) = (self.power_at(k, b), self.power_at(k, lo));
+                    crossing(b, pb, lo, pl, target)
+                })
+                // 10% beyond the extrapolated crossing, so that one probe usually brackets.
+                .map(|n| (n * 1.1).ceil());
+            let n = match guess {
+                Some(g) if g.is_finite() && g > lo as f64 => (g as u64).clamp(lo + 1, 4 * lo),
+                _ => 2 * lo.max(MIN_N_PER_ARM),
+            }
+            .min(max_n);
+            self.evaluate(n, false)?;
+            if self.power_at(k, n) >= target {
+                hi = Some(n);
+            } else {
                 lo = n;
             }
         }
         let (n, reached) = match hi {
             Some(mut hi) => {
+                let mut same_side = 0u8;
+                let mut last_moved_lo = None;
                 while hi - lo > 1 {
-                    let mid = lo + (hi - lo) / 2;
-                    self.evaluate(mid, false)?;
-                    if self.power_at(k, mid) >= target {
-                        hi = mid;
+                    let bisect = lo + (hi - lo) / 2;
+                    let mid = if same_side >= 2 || lo < MIN_N_PER_ARM {
+                        bisect
                     } else {
+                        let (pl, ph) = (self.power_at(k, lo), self.power_at(k, hi));
+                        crossing(lo, pl, hi, ph, target)
+                            .filter(|x| x.is_finite())
+                            .map_or(bisect, |x| (x.round() as u64).clamp(lo + 1, hi - 1))
+                    };
+                    self.evaluate(mid, false)?;
+                    let moved_lo = self.power_at(k, mid) < target;
+                    if moved_lo {
                         lo = mid;
+                    } else {
+                        hi = mid;
                     }
+                    same_side = if last_moved_lo == Some(moved_lo) {
+                        same_side + 1
+                    } else {
+                        1
+                    };
+                    if same_side > 2 {
+                        same_side = 0;
+                    }
+                    last_moved_lo = Some(moved_lo);
                 }
                 (hi, true)
             }
@@ -446,5 +496,27 @@ impl<W: FnMut(&TrialData) -> Result<String>> Search<'_, W> {
             power_mc_se: (p * (1.0 - p) / self.plan.settings.reps as f64).sqrt(),
             reached,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crossing;
+    use crate::stats::dist::{norm_cdf, norm_quantile};
+
+    /// On the power curve of a z test, Φ(c√n − z₁₋α/₂), the probit-√n line through any two
+    /// points is the curve itself, so the crossing is exact: n = ((z_target + z) / c)².
+    #[test]
+    fn crossing_is_exact_on_a_z_tests_power_curve() {
+        let (c, z) = (0.3, 1.959963984540054);
+        let power = |n: u64| norm_cdf(c * (n as f64).sqrt() - z);
+        let exact = ((norm_quantile(0.8) + z) / c).powi(2);
+        for (a, b) in [(20, 40), (40, 60), (100, 140), (20, 200)] {
+            let x = crossing(a, power(a), b, power(b), 0.8).unwrap();
+            assert!((x - exact).abs() < 1e-6 * exact, "{a}-{b}: {x} vs {exact}");
+        }
+        // Not rising, or at 0/1 on both ends: no line to follow.
+        assert!(crossing(20, 0.5, 40, 0.4, 0.8).is_none());
+        assert!(crossing(20, 1.0, 40, 1.0, 0.8).is_none());
     }
 }
