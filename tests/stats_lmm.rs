@@ -352,3 +352,52 @@ fn degenerate_inputs_are_errors_not_panics() {
     let _ =
         Lmm::new(&flat, &x, std::slice::from_ref(&a)).and_then(|m| m.fit(&LmmOptions::default()));
 }
+
+/// A warm start (`LmmOptions::start`) reaches the same fit as lme4's start: it still matches
+/// lmer on the benchmark design, with fewer criterion evaluations; a start of the wrong
+/// length is ignored (the cold fit, exactly).
+#[test]
+fn warm_start_reaches_the_same_optimum_in_fewer_evaluations() {
+    let d = read_long("lmm3_bench.csv");
+    let exp = expected("lmm3_bench.expected.json");
+    let arm: Vec<f64> = d
+        .arm
+        .iter()
+        .map(|a| if a == "treatment" { 1.0 } else { 0.0 })
+        .collect();
+    let x = growth_design(&d.time, &arm, "armtreatment");
+    let terms = [
+        RandomTerm::intercept_and_slope(
+            "patient",
+            d.patient.iter().map(|&p| Some(p)).collect(),
+            "time",
+            &d.time,
+        ),
+        RandomTerm::intercept_and_slope("therapist", d.therapist.clone(), "time", &d.time),
+    ];
+    let m = Lmm::new(&d.score, &x, &terms).unwrap();
+    let cold = m.fit(&LmmOptions::default()).unwrap();
+    let start: Vec<f64> = cold.theta.iter().map(|t| 0.8 * t).collect();
+    let warm = m
+        .fit(&LmmOptions {
+            start: Some(start),
+            ..LmmOptions::default()
+        })
+        .unwrap();
+    check_fit("lmm3_bench warm", &warm, &exp);
+    assert!((warm.reml_criterion - cold.reml_criterion).abs() < 1e-8);
+    assert!(
+        warm.evaluations < cold.evaluations,
+        "{} vs {}",
+        warm.evaluations,
+        cold.evaluations
+    );
+    let ignored = m
+        .fit(&LmmOptions {
+            start: Some(vec![1.0; 2]),
+            ..LmmOptions::default()
+        })
+        .unwrap();
+    assert_eq!(ignored.coefficients, cold.coefficients);
+    assert_eq!(ignored.evaluations, cold.evaluations);
+}

@@ -86,7 +86,7 @@ impl RandomTerm {
 }
 
 /// Options of [`Lmm::fit`].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LmmOptions {
     /// Compute Satterthwaite df (otherwise df = infinity: z tests).
     pub satterthwaite: bool,
@@ -94,6 +94,11 @@ pub struct LmmOptions {
     pub max_iter: usize,
     /// Confidence level of the intervals.
     pub level: f64,
+    /// Where the optimiser starts: θ in the order of [`LmmFit::theta`] (a warm start, e.g.
+    /// the fit of a similar data set). `None`, or a θ of the wrong length or not finite:
+    /// lme4's start (Λ = I). The optimum does not depend on it, up to the optimiser's
+    /// tolerance (the criterion is then within about 1e-10 of the other start's).
+    pub start: Option<Vec<f64>>,
 }
 
 impl Default for LmmOptions {
@@ -102,6 +107,7 @@ impl Default for LmmOptions {
             satterthwaite: true,
             max_iter: 500,
             level: 0.95,
+            start: None,
         }
     }
 }
@@ -783,10 +789,24 @@ impl Lmm {
     /// optimiser ends at a non-finite value.
     pub fn fit(&self, opts: &LmmOptions) -> Result<LmmFit> {
         let k = self.n_theta();
-        let mut theta0 = vec![0.0; k];
-        for i in self.diagonals() {
-            theta0[i] = 1.0;
-        }
+        let theta0 = match &opts.start {
+            Some(t) if t.len() == k && t.iter().all(|v| v.is_finite()) => {
+                // A diagonal at exactly 0 would start on the boundary, where the interior
+                // search cannot move it: start it just inside.
+                let mut t = self.to_internal(t);
+                for i in self.diagonals() {
+                    t[i] = t[i].abs().max(1e-2);
+                }
+                t
+            }
+            _ => {
+                let mut t = vec![0.0; k];
+                for i in self.diagonals() {
+                    t[i] = 1.0;
+                }
+                t
+            }
+        };
         let mut evaluations = 0usize;
         let mut objective = |t: &[f64]| {
             self.evaluate(t)
