@@ -38,6 +38,21 @@ pub fn three_level(
     patient: &[usize],
     therapist: &[Option<usize>],
 ) -> Result<LmmFit> {
+    three_level_with(score, time, x, patient, therapist, &LmmOptions::default())
+}
+
+/// [`three_level`] with options (e.g. a warm start).
+///
+/// # Errors
+/// As [`three_level`].
+pub fn three_level_with(
+    score: &[f64],
+    time: &[f64],
+    x: &Design,
+    patient: &[usize],
+    therapist: &[Option<usize>],
+    opts: &LmmOptions,
+) -> Result<LmmFit> {
     let n = score.len();
     if time.len() != n || patient.len() != n || therapist.len() != n {
         return Err(StatsError::Dimension(format!(
@@ -61,7 +76,7 @@ pub fn three_level(
             }
         }
     }
-    Lmm::new(score, x, &[pat, ther])?.fit(&LmmOptions::default())
+    Lmm::new(score, x, &[pat, ther])?.fit(opts)
 }
 
 /// A fitted within-person cross-lagged model.

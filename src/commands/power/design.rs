@@ -15,7 +15,7 @@ use crate::scenario::Scenario;
 use crate::scenario::posterior::PosteriorDraws;
 
 use super::MIN_N_PER_ARM;
-use super::analyses::ReplicateResult;
+use super::analyses::{ReplicateResult, Starts};
 use super::assume::Prior;
 use super::settings::{Analysis, PowerSettings};
 use super::simulate::{Hypothesis, TrialData, simulate_trial};
@@ -200,7 +200,26 @@ impl Plan {
         hypothesis: Hypothesis,
         replicate: u64,
     ) -> Result<ReplicateResult> {
-        Ok(self.analyse(&self.simulate(n, hypothesis, replicate)?))
+        let sc = self.scenario_for(n, hypothesis);
+        let (pilot, _, starts) = self.pilot(&sc, n, hypothesis)?;
+        if replicate == 0 {
+            return Ok(pilot);
+        }
+        let data = self.simulate_replicate(&sc, n, hypothesis, replicate)?;
+        Ok(self.analyse_from(&data, &starts).0)
+    }
+
+    /// Replicate 0 of a design point, fitted from lme4's start: its result, its data and the
+    /// θ of its mixed-model fits, from which the other replicates start ([`Starts`]).
+    fn pilot(
+        &self,
+        sc: &Scenario,
+        n: u64,
+        hypothesis: Hypothesis,
+    ) -> Result<(ReplicateResult, TrialData, Starts)> {
+        let data = self.simulate_replicate(sc, n, hypothesis, 0)?;
+        let (res, starts) = self.analyse_from(&data, &Starts::default());
+        Ok((res, data, starts))
     }
 
     /// Simulates and analyses replicates `0..reps` of one design point in parallel (rayon),
@@ -215,16 +234,21 @@ impl Plan {
         keep: u64,
     ) -> Result<(Vec<ReplicateResult>, Vec<TrialData>)> {
         let sc = self.scenario_for(n, hypothesis);
-        let out: Vec<(ReplicateResult, Option<TrialData>)> = (0..self.settings.reps)
+        let (pilot, pilot_data, starts) = self.pilot(&sc, n, hypothesis)?;
+        let out: Vec<(ReplicateResult, Option<TrialData>)> = (1..self.settings.reps)
             .into_par_iter()
             .map(|r| {
                 let data = self.simulate_replicate(&sc, n, hypothesis, r)?;
-                let res = self.analyse(&data);
+                let (res, _) = self.analyse_from(&data, &starts);
                 Ok((res, (r < keep).then_some(data)))
             })
             .collect::<Result<_>>()?;
-        let mut results = Vec::with_capacity(out.len());
+        let mut results = Vec::with_capacity(out.len() + 1);
         let mut datasets = Vec::new();
+        results.push(pilot);
+        if keep > 0 {
+            datasets.push(pilot_data);
+        }
         for (r, d) in out {
             results.push(r);
             datasets.extend(d);

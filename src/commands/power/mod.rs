@@ -36,7 +36,7 @@ use crate::io::{FileRecord, Mode, OutputDir};
 use crate::scenario::Scenario;
 use crate::scenario::posterior::PosteriorDraws;
 
-pub use analyses::{Estimate, ReplicateResult};
+pub use analyses::{Estimate, ReplicateResult, Starts};
 pub use assume::Assumption;
 pub use design::{DesignPoint, Plan, PowerResults, TargetResult, compute};
 pub use settings::{Analysis, Missing, PowerSettings, Schedule, Test};
