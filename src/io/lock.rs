@@ -74,12 +74,12 @@ impl Lock {
         let path = dir.join(kind.file_name());
         // A few tries: a stale lock removed here may be taken by another process first.
         for _ in 0..4 {
-            match create_with_owner(dir, &path) {
-                Ok(Some(lock)) => {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    let lock = write_owner(file, &path)?;
                     lock.check_others(dir, kind)?;
                     return Ok(lock);
                 }
-                Ok(None) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     clear_or_refuse(dir, &path)?;
                 }
@@ -119,17 +119,11 @@ impl Drop for Lock {
     }
 }
 
-/// Prefix of a lock file being written (`OutputDir` removes leftovers of a killed process).
-pub const NEW_LOCK_PREFIX: &str = ".bordin-new-lock-";
-
-/// Creates the lock file at `path` with its content already in it: the owner's pid, start
-/// time and command line are written to a private file, which is then hard-linked to `path`
-/// (atomic, and failing with `AlreadyExists` when a lock is there). A reader therefore never
-/// sees a lock file without its owner (with `create_new` and a write after it, a second
-/// process could read it empty, between the two, and name no pid). `Ok(None)`: the private
-/// file went away meanwhile (another process's clean-up), try again. A file system without
-/// hard links falls back to `create_new` and a write.
-fn create_with_owner(dir: &Path, path: &Path) -> std::io::Result<Option<Lock>> {
+/// Writes the owner's pid, start time and command line into a new lock file.
+fn write_owner(mut file: File, path: &Path) -> Result<Lock> {
+    let lock = Lock {
+        path: path.to_path_buf(),
+    };
     let command: Vec<String> = std::env::args().collect();
     let pid = std::process::id();
     let start = start_time(pid).map_or(String::new(), |s| format!("start {s}\n"));
@@ -137,37 +131,13 @@ fn create_with_owner(dir: &Path, path: &Path) -> std::io::Result<Option<Lock>> {
         "pid {pid}\n{start}command {}\n",
         command.join(" ").replace('\n', " ")
     );
-    let write = |mut file: File| {
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-    };
-    let private = dir.join(format!("{NEW_LOCK_PREFIX}{}", unique_suffix()));
-    write(
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&private)?,
-    )?;
-    let linked = fs::hard_link(&private, path);
-    let _ = fs::remove_file(&private);
-    // Built only once `path` is ours: dropping a `Lock` removes its file.
-    let ours = || {
-        Some(Lock {
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|source| Error::Write {
             path: path.to_path_buf(),
-        })
-    };
-    match linked {
-        Ok(()) => Ok(ours()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
-        Err(_) => {
-            // No hard links here: create and write (a reader may briefly see it empty).
-            let file = OpenOptions::new().write(true).create_new(true).open(path)?;
-            let lock = ours();
-            write(file)?;
-            Ok(lock)
-        }
-    }
+            source,
+        })?;
+    Ok(lock)
 }
 
 /// Removes the lock at `path` if stale (with a note); refuses if it is held.

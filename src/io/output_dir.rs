@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, OutputError, Result, printable};
 use crate::io::atomic::unique_suffix;
-use crate::io::lock::{LOCK_FILE, Lock, LockKind, NEW_LOCK_PREFIX};
+use crate::io::lock::{LOCK_FILE, Lock, LockKind};
 
 const STAGING_PREFIX: &str = ".bordin-staging-";
 const OLD_PREFIX: &str = ".bordin-old-";
@@ -375,7 +375,7 @@ fn recover(dir: &Path) -> Result<()> {
                 "removed {}, the unfinished outputs of a run that was interrupted",
                 path.display()
             ));
-        } else if name.starts_with(STALE_LOCK_PREFIX) || name.starts_with(NEW_LOCK_PREFIX) {
+        } else if name.starts_with(STALE_LOCK_PREFIX) {
             let _ = fs::remove_file(&path);
         }
     }
