@@ -785,7 +785,7 @@ fn the_power_report_quotes_power_csv() {
         let cell = format!("| {n} | ancova | {:.1}% ± {:.1}% |", 100.0 * p, 100.0 * se);
         assert!(md.contains(&cell), "power_report.md lacks {cell:?}:\n{md}");
         let td = format!(
-            "<tr><td>{n}</td><td>ancova</td><td>{:.1}% ± {:.1}%</td>",
+            "<tr><td>{n}</td><td class=\"name\">ancova</td><td>{:.1}% ± {:.1}%</td>",
             100.0 * p,
             100.0 * se
         );

@@ -99,7 +99,11 @@ fn a_second_run_into_a_busy_folder_fails_at_once() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let mut first = spawn_slow(tmp.path(), &[]);
-    wait_for("the first run's lock", || out.join(".bordin.lock").exists());
+    // The lock's owner is written just after the file is created: wait for it, or the second
+    // run may read the lock in between and (rightly) refuse without naming a pid.
+    wait_for("the first run's lock", || {
+        std::fs::read_to_string(out.join(".bordin.lock")).is_ok_and(|t| t.contains("pid "))
+    });
     let (code, err) = run(
         tmp.path(),
         &["--out", "out", "--force", "-q", "--set", "run.patients=10"],

@@ -449,7 +449,7 @@ svg text{font-family:'DejaVu Sans Report',sans-serif}
 h1{font-size:26px;margin:0 0 8px}h2{font-size:21px;margin:32px 0 8px;border-bottom:2px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0;font-size:14px}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
-th{background:#f3f3f3}
+th{background:#f3f3f3}td.name{text-align:left}
 figure{margin:16px 0 28px;border:1px solid #e2e2e2;padding:8px}
 figure svg{display:block;width:100%;height:auto}
 code{font-family:'DejaVu Sans Mono',monospace;font-size:13px}
@@ -497,7 +497,12 @@ pub(super) fn html(blocks: &[Block], svg: &str) -> String {
                 for r in rows {
                     h.push_str("<tr>");
                     for c in r {
-                        let _ = write!(h, "<td>{}</td>", inline(c));
+                        // Words (arms, analyses) left, figures right.
+                        if c.starts_with(char::is_alphabetic) {
+                            let _ = write!(h, "<td class=\"name\">{}</td>", inline(c));
+                        } else {
+                            let _ = write!(h, "<td>{}</td>", inline(c));
+                        }
                     }
                     h.push_str("</tr>\n");
                 }
