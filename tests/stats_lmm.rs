@@ -125,15 +125,20 @@ fn read_long(name: &str) -> Long {
     }
 }
 
-fn check_three_level(stem: &str) -> LmmFit {
-    let d = read_long(&format!("{stem}.csv"));
-    let exp = expected(&format!("{stem}.expected.json"));
+/// `score ~ time * arm` with the treatment arm coded 1, as lmer's `armtreatment`.
+fn arm_growth_design(d: &Long) -> Design {
     let arm: Vec<f64> = d
         .arm
         .iter()
         .map(|a| if a == "treatment" { 1.0 } else { 0.0 })
         .collect();
-    let x = growth_design(&d.time, &arm, "armtreatment");
+    growth_design(&d.time, &arm, "armtreatment")
+}
+
+fn check_three_level(stem: &str) -> LmmFit {
+    let d = read_long(&format!("{stem}.csv"));
+    let exp = expected(&format!("{stem}.expected.json"));
+    let x = arm_growth_design(&d);
     let fit = three_level(&d.score, &d.time, &x, &d.patient, &d.therapist).unwrap();
     check_fit(stem, &fit, &exp);
     fit
@@ -360,12 +365,7 @@ fn degenerate_inputs_are_errors_not_panics() {
 fn warm_start_reaches_the_same_optimum_in_fewer_evaluations() {
     let d = read_long("lmm3_bench.csv");
     let exp = expected("lmm3_bench.expected.json");
-    let arm: Vec<f64> = d
-        .arm
-        .iter()
-        .map(|a| if a == "treatment" { 1.0 } else { 0.0 })
-        .collect();
-    let x = growth_design(&d.time, &arm, "armtreatment");
+    let x = arm_growth_design(&d);
     let terms = [
         RandomTerm::intercept_and_slope(
             "patient",
