@@ -12,7 +12,6 @@ use std::fmt::Write as _;
 
 use super::PowerRequest;
 use super::design::{Plan, PowerResults};
-use super::settings::Analysis;
 use super::summary::PowerRow;
 use crate::commands::html::{escape, font_face, inline_svg};
 
@@ -87,21 +86,6 @@ fn therapists(plan: &Plan) -> Vec<String> {
             None => format!("{}: no therapists (waitlist)", a.name),
         })
         .collect()
-}
-
-/// The model of each analysis, as a trialist would write it.
-fn model(a: Analysis) -> &'static str {
-    match a {
-        Analysis::Ancova => {
-            "**ancova**: `end ~ intake + treat` by least squares, HC3 standard errors, t on n − 3 df"
-        }
-        Analysis::LmmEndpoint => {
-            "**lmm-endpoint**: `end ~ intake + treat + (1 | therapist)` by REML, Satterthwaite df"
-        }
-        Analysis::LmmLongitudinal => {
-            "**lmm-longitudinal**: `score ~ time * treat + (1 + time | patient) + (1 + time | therapist)` by REML; the effect is the end week times `time:treat`, Satterthwaite df"
-        }
-    }
 }
 
 /// The report.
@@ -314,7 +298,7 @@ pub(super) fn blocks(req: &PowerRequest, plan: &Plan, res: &PowerResults) -> Vec
         "**Methods.** {}. Dropouts' missing end scores: `{}`.",
         s.analyses
             .iter()
-            .map(|&a| model(a))
+            .map(|&a| a.model())
             .collect::<Vec<_>>()
             .join("; "),
         s.missing.as_str()

@@ -28,6 +28,21 @@ impl Analysis {
         Analysis::LmmLongitudinal,
     ];
 
+    /// The model, as a trialist would write it (the report's methods paragraph).
+    pub fn model(self) -> &'static str {
+        match self {
+            Analysis::Ancova => {
+                "**ancova**: `end ~ intake + treat` by least squares, HC3 standard errors, t on n − 3 df"
+            }
+            Analysis::LmmEndpoint => {
+                "**lmm-endpoint**: `end ~ intake + treat + (1 | therapist)` by REML, Satterthwaite df"
+            }
+            Analysis::LmmLongitudinal => {
+                "**lmm-longitudinal**: `score ~ time * treat + (1 + time | patient) + (1 + time | therapist)` by REML; the effect is the end week times `time:treat`, Satterthwaite df"
+            }
+        }
+    }
+
     /// The name used on the command line and in the output files.
     pub fn as_str(self) -> &'static str {
         match self {
